@@ -1,0 +1,48 @@
+# VoC Spark: one-command setup, demo, tests and benchmarks.
+#   make demo   install everything, fetch the jars, generate the demo data, run ingest + preprocess
+#   make test   install everything, fetch the jars, run the test suite
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CONFIG ?= conf/local.yaml
+DEMO_BASE ?= data
+N ?= 1000000
+PYTEST_ARGS ?=
+
+export PYSPARK_PYTHON := $(abspath $(PY))
+export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
+
+.PHONY: install jars demo test bench-preprocess package clean help
+
+help:
+	@grep -E '^#   ' Makefile | sed 's/^#   //'
+
+$(VENV)/.installed: setup.py lib/vocspark/VERSION
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+jars: install
+	$(PY) -m vocspark.jars fetch
+
+demo: jars
+	$(PY) jobs/generate_demo_data.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
+	$(PY) jobs/ingest.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
+	$(PY) jobs/preprocess.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
+	$(PY) -m vocspark.summary --config $(CONFIG) --set base_uri=$(DEMO_BASE)
+
+test: jars
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench-preprocess: jars
+	$(PY) bench/preprocess.py --rows $(N)
+
+package: install
+	$(PY) -m build --wheel --outdir dist .
+
+clean:
+	rm -rf dist build lib/*.egg-info spark-warehouse metastore_db derby.log

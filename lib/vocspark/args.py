@@ -1,0 +1,99 @@
+"""Argument parsing that works under spark-submit, locally and under AWS Glue.
+
+Every job takes ``--config`` (a YAML file, default ``conf/local.yaml``) and any number of ``--set key=value``
+overrides, plus its own options. Under Glue (``awsglue`` importable or ``--JOB_NAME`` present) the extra
+arguments Glue adds (``--JOB_ID``, ``--JOB_RUN_ID``, ``--TempDir``, ``--enable-...``) are ignored; anywhere
+else an unknown argument is an error. Glue passes every value as ``--key value``, which argparse reads as is.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from vocspark import config as config_mod
+
+log = logging.getLogger(__name__)
+DEFAULT_CONFIG = config_mod.PROJECT_ROOT / "conf" / "local.yaml"
+
+
+def running_on_glue(argv: Sequence[str]) -> bool:
+    if "--JOB_NAME" in argv:
+        return True
+    try:
+        import awsglue  # noqa: F401
+    except ImportError:
+        return False
+    return True  # pragma: no cover
+
+
+def base_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="YAML config file (default: conf/local.yaml)")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override a config key, e.g. --set base_uri=/tmp/voc (repeatable)",
+    )
+    parser.add_argument("--run-id", default=None, help="run id for manifests (default: UTC time + random suffix)")
+    parser.add_argument("--JOB_NAME", default=None, help=argparse.SUPPRESS)
+    return parser
+
+
+def parse(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None = None
+) -> tuple[argparse.Namespace, config_mod.Config]:
+    """Parse ``argv`` and load the config it names (with overrides)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if running_on_glue(argv):
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            log.info("ignoring arguments added by Glue: %s", " ".join(extra))
+    else:
+        args = parser.parse_args(argv)
+    overrides = dict(config_mod.parse_override(o) for o in args.overrides)
+    cfg = config_mod.load(Path(args.config), overrides)
+    return args, cfg
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%dT%H:%M:%S"
+    )
+    logging.getLogger("py4j").setLevel(logging.WARNING)
+
+
+def run_job(
+    prog: str,
+    description: str,
+    add_arguments: Callable[[argparse.ArgumentParser], None],
+    run: Callable[..., object],
+    argv: Sequence[str] | None = None,
+) -> int:
+    """The body of every ``jobs/<job>.py``: parse, build the session, call ``run(spark, cfg, args)``."""
+    from vocspark.session import build_session
+
+    setup_logging()
+    parser = base_parser(prog, description)
+    add_arguments(parser)
+    args, cfg = parse(parser, argv)
+    spark = build_session(cfg, app_name=f"vocspark-{prog}")
+    glue_job = _glue_job_init(spark, args)
+    run(spark, cfg, args)
+    if glue_job is not None:  # pragma: no cover - only on Glue
+        glue_job.commit()
+    return 0
+
+
+def _glue_job_init(spark, args):  # pragma: no cover - only on Glue
+    if not args.JOB_NAME:
+        return None
+    try:
+        from awsglue.context import GlueContext
+        from awsglue.job import Job
+    except ImportError:
+        return None
+    job = Job(GlueContext(spark.sparkContext))
+    job.init(args.JOB_NAME, {"JOB_NAME": args.JOB_NAME})
+    return job

@@ -1,0 +1,1 @@
+"""vocspark.models"""

@@ -1,0 +1,93 @@
+"""The one place a SparkSession is built.
+
+Profiles (``profile`` in config):
+
+- ``local``: ``spark.master`` from config (``local[*]`` by default), the jars fetched by ``make jars`` on
+  ``spark.jars``, S3A wired for a local S3-compatible endpoint when ``spark.conf`` names one.
+- ``emr``: master, jars and packages come from ``spark-submit`` on the cluster (see ``spark-submit.sh``);
+  only the project's SQL settings are applied.
+- ``glue``: the session of the Glue job (``GlueContext``) when ``awsglue`` can be imported; jars arrive through
+  ``--extra-jars``.
+
+Settings every profile gets: UTC session time zone (all timestamps in the contracts are UTC), dynamic partition
+overwrite (a rerun replaces exactly the months it wrote) and Arrow for pandas conversions.
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+from pyspark.sql import SparkSession
+
+from vocspark import jars
+from vocspark.config import Config
+
+log = logging.getLogger(__name__)
+
+BASE_CONF: dict[str, str] = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.parquet.compression.codec": "snappy",
+    "spark.sql.legacy.timeParserPolicy": "CORRECTED",
+    # S3A: credentials from the default AWS provider chain, never from config.
+    "spark.hadoop.fs.s3a.aws.credentials.provider": "com.amazonaws.auth.DefaultAWSCredentialsProviderChain",
+    "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+}
+
+LOCAL_CONF: dict[str, str] = {
+    "spark.ui.showConsoleProgress": "true",
+    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+    "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+}
+
+
+def _conf_value(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def session_conf(cfg: Config) -> dict[str, str]:
+    conf = dict(BASE_CONF)
+    if cfg["profile"] == "local":
+        conf.update(LOCAL_CONF)
+        conf["spark.jars"] = ",".join(jars.local_jars())
+    conf.update({k: _conf_value(v) for k, v in cfg["spark"]["conf"].items()})
+    return conf
+
+
+def _glue_session() -> SparkSession | None:
+    try:  # pragma: no cover - only on Glue
+        from awsglue.context import GlueContext
+        from pyspark.context import SparkContext
+    except ImportError:
+        return None
+    sc = SparkContext.getOrCreate()  # pragma: no cover
+    return GlueContext(sc).spark_session  # pragma: no cover
+
+
+def build_session(cfg: Config, app_name: str | None = None) -> SparkSession:
+    """Create (or reuse) the SparkSession for ``cfg``'s profile."""
+    profile = cfg["profile"]
+    conf = session_conf(cfg)
+    name = app_name or cfg["spark"]["app_name"]
+    if profile == "glue":
+        spark = _glue_session()
+        if spark is not None:  # pragma: no cover - only on Glue
+            for key, value in conf.items():
+                if key.startswith("spark.sql."):
+                    spark.conf.set(key, value)
+            return spark
+    builder = SparkSession.builder.appName(name)
+    if profile == "local":
+        master = os.environ.get("VOCSPARK_MASTER") or cfg["spark"]["master"] or "local[*]"
+        builder = builder.master(master)
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    # getOrCreate on an existing session ignores static settings; runtime SQL settings are re-applied.
+    for key, value in conf.items():
+        if key.startswith("spark.sql."):
+            spark.conf.set(key, value)
+    spark.sparkContext.setLogLevel(cfg["spark"]["log_level"])
+    log.info("spark %s session (%s) profile=%s", spark.version, spark.sparkContext.master, profile)
+    return spark

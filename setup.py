@@ -1,0 +1,43 @@
+"""VoC Spark: PySpark pipelines for customer voice (reviews, tweets, social comments)."""
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+ROOT = Path(__file__).parent
+VERSION = (ROOT / "lib" / "vocspark" / "VERSION").read_text().strip()
+
+# Versions pinned to what Glue 5.1 / EMR 7 run (Spark 3.5.6, Scala 2.12, Java 17).
+# numpy stays on 1.x and pandas on 2.2: pyspark 3.5 is not tested against numpy 2.
+RUNTIME = [
+    "pyspark==3.5.6",
+    "spark-nlp==5.5.3",
+    "pandas==2.2.3",
+    "numpy==1.26.4",
+    "pyarrow==17.0.0",
+    "pyyaml==6.0.2",
+]
+DEV = [
+    "pytest==8.3.4",
+    "pytest-timeout==2.3.1",
+    "chispa==0.10.1",
+    "boto3==1.35.99",
+    "moto[server]==5.0.28",
+    "build==1.2.2",
+    "wheel",
+]
+
+setup(
+    name="vocspark",
+    version=VERSION,
+    description="Voice-of-customer analytics on PySpark: ingest, preprocess, topics, classifiers, user modes",
+    long_description=(ROOT / "README.md").read_text(encoding="utf-8") if (ROOT / "README.md").exists() else "",
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.11,<3.12",
+    package_dir={"": "lib"},
+    packages=find_packages("lib"),
+    package_data={"vocspark": ["VERSION", "text/stopwords/*.txt", "demo/vocab/*.yaml"]},
+    include_package_data=True,
+    install_requires=RUNTIME,
+    extras_require={"dev": DEV},
+)
