@@ -1,0 +1,179 @@
+"""ingest: raw sources (as delivered) -> ``documents`` (one schema), ``rejected`` and a run manifest.
+
+Per source, the parser of its ``kind`` (:mod:`vocspark.sources`) types the record and marks malformed records
+(rejected, with a reason) and records its own rules drop (filtered: marketplace, language, keyword). Then, for
+every source:
+
+1. ``length``: the text, trimmed, must be longer than ``ingest.min_chars`` and shorter than ``ingest.max_chars``
+   characters (defaults: more than 5 and fewer than 5000);
+2. ``duplicate``: one record per (source, doc_id) is kept; the others are filtered. Exact duplicates share the
+   id (hashed ids cover the whole content); when two records share an id but differ, the one with the latest
+   ``created_at`` wins, then the smallest source file and text, so reruns keep the same one.
+
+Good records are written to ``documents/source=<s>/month=yyyy-MM/`` with dynamic partition overwrite (a rerun
+replaces exactly the months of the sources it read), malformed ones to ``rejected/job=ingest/source=<s>/
+month=<run month>/``. The manifest's counts reconcile: read = written + rejected + filtered, per source too.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import time
+from typing import Callable
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from vocspark import io, schemas
+from vocspark.config import Config, ConfigError
+from vocspark.sources import amazon, instagram, twitter
+
+log = logging.getLogger(__name__)
+JOB = "ingest"
+
+PARSERS: dict[str, Callable[..., DataFrame]] = {
+    "amazon_reviews_tsv": amazon.parse,
+    "twitter_firehose_json": twitter.parse,
+    "instagram_csv": instagram.parse,
+}
+STAGED_COLUMNS = [f.name for f in schemas.DOCUMENTS.fields if f.name != "month"] + ["raw", io.OUTCOME]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sources", default=None,
+        help="comma-separated source names from config (default: every enabled source)",
+    )
+
+
+def selected_sources(cfg: Config, sources_arg: str | None) -> list[str]:
+    if sources_arg:
+        names = [s.strip() for s in sources_arg.split(",") if s.strip()]
+        unknown = [n for n in names if n not in cfg["sources"]]
+        if unknown:
+            raise ConfigError(f"--sources: unknown source `{unknown[0]}` (config has: {', '.join(cfg['sources'])})")
+        return names
+    return [name for name, src in cfg["sources"].items() if src["enabled"]]
+
+
+def keep_outcome(new_outcome) -> F.Column:
+    """Set ``_outcome`` only on rows that are still kept (a row keeps the first outcome it got)."""
+    return F.coalesce(F.col(io.OUTCOME), new_outcome)
+
+
+def filter_length(df: DataFrame, min_chars: int, max_chars: int) -> DataFrame:
+    """Mark kept rows whose trimmed text is not longer than min_chars and shorter than max_chars."""
+    n_chars = F.length(F.trim(F.col("text")))
+    is_out_of_range = (n_chars <= min_chars) | (n_chars >= max_chars)
+    return df.withColumn(io.OUTCOME, keep_outcome(F.when(is_out_of_range, io.filtered("length"))))
+
+
+def mark_duplicates(df: DataFrame) -> DataFrame:
+    """Mark every kept row but one per (source, doc_id) as ``filtered:duplicate`` (see module doc for the winner)."""
+    is_kept = F.col(io.OUTCOME).isNull()
+    window = (
+        Window.partitionBy(F.col("source"), F.col("doc_id"), is_kept)
+        .orderBy(F.col("created_at").desc(), F.col("source_file"), F.col("text"))
+        .rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    )
+    is_extra_copy = is_kept & (F.row_number().over(window) > 1)
+    return df.withColumn(io.OUTCOME, F.when(is_extra_copy, io.filtered("duplicate")).otherwise(F.col(io.OUTCOME)))
+
+
+def with_month(df: DataFrame, ts_col: str = "created_at") -> DataFrame:
+    """``month`` = yyyy-MM of the timestamp, in the session time zone (UTC), with built-in functions only."""
+    return df.withColumn("month", F.date_format(F.col(ts_col), "yyyy-MM"))
+
+
+def keep_raw_of_rejected(df: DataFrame) -> DataFrame:
+    """Only rejected rows need their raw text; dropping it elsewhere keeps the cached data small."""
+    is_rejected = F.coalesce(F.col(io.OUTCOME).startswith("rejected:"), F.lit(False))
+    return df.withColumn("raw", F.when(is_rejected, F.col("raw")))
+
+
+def parse_sources(spark: SparkSession, cfg: Config, names: list[str]) -> DataFrame:
+    frames = []
+    for name in names:
+        src = cfg["sources"][name]
+        parsed_df = PARSERS[src["kind"]](spark, src["path"], name, src)
+        frames.append(schemas.conform(parsed_df, _staged_schema()))
+    return functools.reduce(DataFrame.unionByName, frames)
+
+
+@functools.lru_cache(maxsize=1)
+def _staged_schema():
+    from pyspark.sql import types as T
+
+    fields = [f for f in schemas.DOCUMENTS.fields if f.name != "month"]
+    # Parsers cannot promise non-null values for malformed rows: everything is nullable while staged.
+    nullable = [T.StructField(f.name, f.dataType, True) for f in fields]
+    return T.StructType(nullable + [T.StructField("raw", T.StringType()), T.StructField(io.OUTCOME, T.StringType())])
+
+
+def stage(spark: SparkSession, cfg: Config, names: list[str]) -> DataFrame:
+    """Every raw record of the sources with its outcome: the whole transform, before any write."""
+    ingest_cfg = cfg["ingest"]
+    return (
+        parse_sources(spark, cfg, names)
+        .transform(filter_length, ingest_cfg["min_chars"], ingest_cfg["max_chars"])
+        .transform(mark_duplicates)
+        .transform(keep_raw_of_rejected)
+        .transform(with_month)
+    )
+
+
+def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manifest:
+    names = selected_sources(cfg, getattr(args, "sources", None))
+    run_id = getattr(args, "run_id", None) or io.new_run_id()
+    inputs = {f"sources.{n}.path": cfg["sources"][n]["path"] for n in names}
+    io.require_inputs(spark, inputs)  # fail before any write, naming the path
+    manifest = io.Manifest(JOB, run_id, args={k: v for k, v in vars(args).items() if k != "JOB_NAME"}, inputs=inputs)
+    if not names:
+        log.warning("no enabled source: nothing to ingest")
+        manifest.close(spark, cfg.base_uri)
+        return manifest
+
+    t0 = time.monotonic()
+    staged_df = stage(spark, cfg, names).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        by_source = io.outcome_counts(staged_df, ["source"])
+        manifest.add_counts(by_source)
+        manifest.extra["by_source"] = _per_source(by_source)
+        t_count = time.monotonic()
+        log.info("ingest: staged %d records from %s in %.1fs", manifest.read, ",".join(names), t_count - t0)
+
+        documents_uri = cfg.uri("documents")
+        documents_df = schemas.conform(staged_df.where(F.col(io.OUTCOME).isNull()), schemas.DOCUMENTS)
+        io.write_partitioned(
+            documents_df, documents_uri, schemas.PARTITIONS["documents"], cfg["ingest"]["output_partitions_per_month"]
+        )
+        t_docs = time.monotonic()
+        log.info("ingest: wrote %d documents to %s in %.1fs", manifest.written, documents_uri, t_docs - t_count)
+
+        rejected_uri = io.write_rejected(io.rejected_rows(staged_df, JOB, run_id, io.run_month()), cfg.base_uri)
+        log.info("ingest: wrote %d rejected rows to %s", sum(manifest.rejected.values()), rejected_uri)
+        manifest.outputs = {"documents": documents_uri, "rejected": rejected_uri}
+        manifest.extra["seconds"] = {
+            "stage_and_count": round(t_count - t0, 3),
+            "write_documents": round(t_docs - t_count, 3),
+            "write_rejected": round(time.monotonic() - t_docs, 3),
+        }
+    finally:
+        staged_df.unpersist()
+    manifest.close(spark, cfg.base_uri)
+    return manifest
+
+
+def _per_source(rows: list[dict]) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for row in rows:
+        entry = out.setdefault(row["source"], {"read": 0, "written": 0, "rejected": {}, "filtered": {}})
+        entry["read"] += row["n"]
+        if row["outcome"] == "written":
+            entry["written"] += row["n"]
+        else:
+            bucket = entry[row["outcome"]]
+            bucket[row["detail"]] = bucket.get(row["detail"], 0) + row["n"]
+    return dict(sorted(out.items()))
