@@ -1,0 +1,215 @@
+"""The ingest job: shared rules (length, duplicates, month), outputs, manifest reconciliation, idempotency,
+missing and empty inputs."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from vocspark import config, io, schemas
+from vocspark.jobs import ingest
+
+STAGED = T.StructType(
+    [
+        T.StructField("source", T.StringType()),
+        T.StructField("doc_id", T.StringType()),
+        T.StructField("created_at", T.TimestampType()),
+        T.StructField("source_file", T.StringType()),
+        T.StructField("text", T.StringType()),
+        T.StructField(io.OUTCOME, T.StringType()),
+    ]
+)
+TS = dt.datetime(2021, 5, 1, 10)
+
+
+def test_filter_length_bounds_are_exclusive_and_trimmed(spark):
+    rows = [
+        ("s", "a", TS, "f", "12345", None),  # 5 chars: not more than 5
+        ("s", "b", TS, "f", "123456", None),  # 6: kept
+        ("s", "c", TS, "f", "  123456  ", None),  # trimmed 6: kept
+        ("s", "d", TS, "f", "x" * 9, None),  # 9 = max: not fewer than max
+        ("s", "e", TS, "f", "x" * 8, None),
+        ("s", "f", TS, "f", "", "rejected:missing_text"),  # an earlier outcome is kept
+        ("s", "g", TS, "f", "ação 😀!", None),  # characters, not bytes: 7
+    ]
+    df = spark.createDataFrame(rows, STAGED)
+    got = {r["doc_id"]: r[io.OUTCOME] for r in ingest.filter_length(df, 5, 9).collect()}
+    assert got == {
+        "a": "filtered:length", "b": None, "c": None, "d": "filtered:length", "e": None,
+        "f": "rejected:missing_text", "g": None,
+    }
+
+
+def test_mark_duplicates_keeps_one_per_id_deterministically(spark):
+    later = TS + dt.timedelta(hours=1)
+    rows = [
+        ("s", "1", TS, "f1", "same text", None),
+        ("s", "1", TS, "f2", "same text", None),  # exact copy in another file
+        ("s", "1", TS, "f1", "same text", None),  # exact copy in the same file
+        ("s", "2", TS, "f1", "old", None),
+        ("s", "2", later, "f1", "edited", None),  # same id, later: wins
+        ("t", "1", TS, "f1", "other source, same id", None),
+        ("s", "3", TS, "f1", "x", "filtered:length"),  # already out: not a duplicate
+        ("s", "3", TS, "f1", "x long enough", None),
+        ("s", None, None, "f1", None, "rejected:missing_id"),
+        ("s", None, None, "f1", None, "rejected:missing_id"),
+    ]
+    df = spark.createDataFrame(rows, STAGED)
+    expected = spark.createDataFrame(
+        [
+            ("s", "1", TS, "f1", "same text", None),
+            ("s", "1", TS, "f2", "same text", "filtered:duplicate"),
+            ("s", "1", TS, "f1", "same text", "filtered:duplicate"),
+            ("s", "2", TS, "f1", "old", "filtered:duplicate"),
+            ("s", "2", later, "f1", "edited", None),
+            ("t", "1", TS, "f1", "other source, same id", None),
+            ("s", "3", TS, "f1", "x", "filtered:length"),
+            ("s", "3", TS, "f1", "x long enough", None),
+            ("s", None, None, "f1", None, "rejected:missing_id"),
+            ("s", None, None, "f1", None, "rejected:missing_id"),
+        ],
+        STAGED,
+    )
+    assert_df_equality(ingest.mark_duplicates(df), expected, ignore_row_order=True)
+
+
+def test_with_month_uses_utc(spark):
+    schema = T.StructType([T.StructField("created_at", T.TimestampType())])
+    df = spark.createDataFrame([(dt.datetime(2021, 1, 31, 23, 59, 59),), (dt.datetime(2021, 2, 1, 0, 0),), (None,)], schema)
+    got = [r["month"] for r in ingest.with_month(df).collect()]
+    assert got == ["2021-01", "2021-02", None]
+
+
+# --------------------------------------------------------------------------- the whole job on hand-made raw files
+def _raw_fixture(root: Path) -> None:
+    amazon_dir = root / "raw" / "amazon_reviews"
+    amazon_dir.mkdir(parents=True)
+    header = "marketplace\tcustomer_id\treview_id\tproduct_id\tproduct_parent\tproduct_title\tproduct_category\tstar_rating\thelpful_votes\ttotal_votes\tvine\tverified_purchase\treview_headline\treview_body\treview_date"
+    good = "US\t1\tR{n}\tB1\t9\tBlender\tKitchen\t4\t0\t0\tN\tY\tOk\tThis blender works very well {n}\t2021-0{m}-15"
+    lines = [header] + [good.format(n=n, m=1 + n % 2) for n in range(6)]
+    lines += [good.format(n=0, m=1)]  # exact duplicate of R0
+    lines += ["US\t1\tRshort\tB1\t9\tBlender\tKitchen\t4\t0\t0\tN\tY\tOk\tshort\t2021-01-15"]  # length
+    lines += ["UK\t1\tRuk\tB1\t9\tBlender\tKitchen\t4\t0\t0\tN\tY\tOk\tA fine blender indeed\t2021-01-15"]
+    lines += ["US\t1\tRbad\tB1\t9\tBlender\tKitchen\t4\t0\t0\tN\tY\tOk\tA fine blender\tnot-a-date"]
+    (amazon_dir / "amazon_reviews_us_Kitchen_v1_00.tsv").write_text("\n".join(lines) + "\n")
+
+    hour = root / "raw" / "tweets" / "2021" / "02" / "03" / "04"
+    hour.mkdir(parents=True)
+    tweet = '{{"id": "{i}", "text": "Mi pedido {i} no llegó", "created_at": "2021-02-03T04:05:06.000Z", "author_id": "7", "lang": "es", "public_metrics": {{"retweet_count": 0, "reply_count": 0, "like_count": 0, "quote_count": 0}}}}'
+    (hour / "voc-tweets-1-2021-02-03-04-00-00-a").write_text("\n".join([tweet.format(i=1), tweet.format(i=2), "{broken"]) + "\n")
+    (hour / "voc-tweets-1-2021-02-03-04-30-00-b").write_text(tweet.format(i=2) + "\n")  # Firehose redelivery
+
+    insta = root / "raw" / "instagram"
+    insta.mkdir(parents=True)
+    (insta / "comments_2021-03.csv").write_text(
+        "interaction_date,user_name,url,text\n"
+        '2021-03-01 09:00:00,ana,https://www.instagram.com/p/a/,"Adorei a loja. Quero meu dinheiro de volta!"\n'
+        "2021-03-02 09:00:00,bia,https://www.instagram.com/p/a/,Não entregaram meu produto\n"
+        "2021-03-02 09:00:00,bia,https://www.instagram.com/p/a/,Não entregaram meu produto\n"
+        "2021-13-02 09:00:00,cid,https://www.instagram.com/p/a/,Data inválida aqui\n"
+    )
+
+
+def make_cfg(base: Path, **sources_override) -> config.Config:
+    data = {
+        "profile": "local",
+        "base_uri": str(base),
+        "sources": {
+            "amazon_reviews": {"kind": "amazon_reviews_tsv", "path": "${base_uri}/raw/amazon_reviews", "lang": "en", "marketplaces": ["US"]},
+            "tweets": {"kind": "twitter_firehose_json", "path": "${base_uri}/raw/tweets", "keywords": ["pedido"]},
+            "instagram": {"kind": "instagram_csv", "path": "${base_uri}/raw/instagram", "lang": "pt"},
+        },
+    }
+    data["sources"].update(sources_override)
+    return config.resolve(data, root=base)
+
+
+def run_ingest(spark, cfg, run_id, sources=None):
+    return ingest.run(spark, cfg, argparse.Namespace(sources=sources, run_id=run_id))
+
+
+def read_documents(spark, base: Path):
+    return io.read_dataset(spark, (base / "documents").as_uri())
+
+
+def test_ingest_end_to_end_reconciles_and_is_idempotent(spark, tmp_base):
+    _raw_fixture(tmp_base)
+    cfg = make_cfg(tmp_base)
+    m1 = run_ingest(spark, cfg, "run1")
+
+    assert m1.reconciled
+    assert (m1.read, m1.written) == (18, 10)
+    assert m1.rejected == {"bad_date": 2, "malformed_json": 1}
+    assert m1.filtered == {"duplicate": 3, "length": 1, "marketplace": 1}
+    per_source = m1.extra["by_source"]
+    assert per_source["amazon_reviews"]["written"] == 6 and per_source["tweets"]["written"] == 2
+    assert per_source["instagram"] == {"read": 4, "written": 2, "rejected": {"bad_date": 1}, "filtered": {"duplicate": 1}}
+
+    manifest = json.loads((tmp_base / "manifests" / "ingest" / "run1.json").read_text())
+    counts = manifest["counts"]
+    assert counts["read"] == counts["written"] + sum(counts["rejected"].values()) + sum(counts["filtered"].values())
+    assert manifest["reconciled"] is True and manifest["versions"]["spark"].startswith("3.5")
+    assert manifest["outputs"]["documents"].endswith("/documents")
+
+    partitions = sorted(p.relative_to(tmp_base / "documents").as_posix() for p in (tmp_base / "documents").glob("*/*"))
+    assert partitions == [
+        "source=amazon_reviews/month=2021-01", "source=amazon_reviews/month=2021-02",
+        "source=instagram/month=2021-03", "source=tweets/month=2021-02",
+    ]
+    docs = read_documents(spark, tmp_base)
+    assert docs.count() == 10
+    assert docs.select("doc_id").distinct().count() == 10
+    assert set(docs.columns) == {f.name for f in schemas.DOCUMENTS.fields}
+    tweet = docs.where(F.col("source") == "tweets").orderBy("doc_id").first()
+    assert (tweet["doc_id"], tweet["lang"], tweet["month"]) == ("1", "es", "2021-02")
+
+    rejected = io.read_dataset(spark, (tmp_base / "rejected").as_uri())
+    rej = {(r["source"], r["reason"]): r["raw"] for r in rejected.collect()}
+    assert rej[("tweets", "malformed_json")] == "{broken"
+    assert "not-a-date" in rej[("amazon_reviews", "bad_date")]
+    assert {r["job"] for r in rejected.collect()} == {"ingest"}
+
+    before = sorted(tuple(r) for r in docs.orderBy("doc_id").collect())
+    rejected_before = sorted(tuple(r) for r in rejected.drop("run_id").collect())
+    m2 = run_ingest(spark, cfg, "run2")
+    assert (m2.read, m2.written) == (m1.read, m1.written)
+    after = sorted(tuple(r) for r in read_documents(spark, tmp_base).collect())
+    assert after == before
+    rejected_after = io.read_dataset(spark, (tmp_base / "rejected").as_uri()).drop("run_id").collect()
+    assert sorted(tuple(r) for r in rejected_after) == rejected_before and len(rejected_before) == 3
+
+
+def test_ingest_one_source_leaves_the_others(spark, tmp_base):
+    _raw_fixture(tmp_base)
+    cfg = make_cfg(tmp_base)
+    run_ingest(spark, cfg, "all")
+    m = run_ingest(spark, cfg, "tweets-only", sources="tweets")
+    assert m.read == 4 and set(m.extra["by_source"]) == {"tweets"}
+    assert read_documents(spark, tmp_base).count() == 10
+
+
+def test_missing_input_fails_before_any_write_naming_the_path(spark, tmp_base):
+    cfg = make_cfg(tmp_base)
+    with pytest.raises(io.MissingInputError, match=r"sources\.amazon_reviews\.path.*raw/amazon_reviews"):
+        run_ingest(spark, cfg, "x")
+    assert not (tmp_base / "documents").exists() and not (tmp_base / "manifests").exists()
+
+
+def test_unknown_source_argument_is_named(spark, tmp_base):
+    with pytest.raises(config.ConfigError, match="nope"):
+        run_ingest(spark, make_cfg(tmp_base), "x", sources="nope")
+
+
+def test_empty_input_succeeds_with_zero_rows_and_a_manifest(spark, tmp_base):
+    for name in ("amazon_reviews", "tweets", "instagram"):
+        (tmp_base / "raw" / name).mkdir(parents=True)
+    m = run_ingest(spark, make_cfg(tmp_base), "empty")
+    assert (m.read, m.written, m.rejected, m.filtered) == (0, 0, {}, {})
+    manifest = json.loads((tmp_base / "manifests" / "ingest" / "empty.json").read_text())
+    assert manifest["counts"]["read"] == 0 and manifest["reconciled"] is True
