@@ -1,0 +1,32 @@
+"""The session builder applies the project's settings for each profile."""
+from pathlib import Path
+
+from vocspark import config, jars, session
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_local_session_conf_has_jars_utc_and_dynamic_overwrite():
+    cfg = config.load(ROOT / "conf" / "local.yaml")
+    conf = session.session_conf(cfg)
+    assert conf["spark.sql.session.timeZone"] == "UTC"
+    assert conf["spark.sql.sources.partitionOverwriteMode"] == "dynamic"
+    assert conf["spark.jars"].split(",") == jars.local_jars()
+    assert conf["spark.sql.adaptive.enabled"] == "true"  # booleans from YAML become Spark's lowercase strings
+    assert "DefaultAWSCredentialsProviderChain" in conf["spark.hadoop.fs.s3a.aws.credentials.provider"]
+
+
+def test_cluster_profiles_do_not_ship_local_jars():
+    for name in ("emr.yaml", "glue.yaml"):
+        cfg = config.load(ROOT / "conf" / name, check_paths=False)
+        conf = session.session_conf(cfg)
+        assert "spark.jars" not in conf
+        assert conf["spark.sql.session.timeZone"] == "UTC"
+
+
+def test_build_session_applies_sql_settings(spark):
+    cfg = config.load(ROOT / "conf" / "local.yaml", {"spark.conf": {"spark.sql.shuffle.partitions": 3}})
+    built = session.build_session(cfg)
+    assert built.conf.get("spark.sql.shuffle.partitions") == "3"
+    assert built.conf.get("spark.sql.session.timeZone") == "UTC"
+    built.conf.set("spark.sql.shuffle.partitions", "4")
