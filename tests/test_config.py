@@ -75,12 +75,6 @@ def test_missing_base_parent_is_named(tmp_path):
         config.resolve(minimal(base_uri=str(tmp_path / "no" / "such" / "base")), root=tmp_path)
 
 
-def test_missing_source_path_is_named(tmp_path):
-    cfg = config.resolve(minimal(), root=tmp_path)
-    with pytest.raises(ConfigError, match=r"`sources\.ig\.path` does not exist: .*raw/instagram"):
-        config.check_source_paths(cfg, ["ig"])
-
-
 def test_remote_uris_are_kept(tmp_path):
     cfg = config.resolve(minimal(base_uri="s3a://bucket/voc/"), root=tmp_path)
     assert cfg.base_uri == "s3a://bucket/voc"

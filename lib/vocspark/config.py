@@ -245,15 +245,6 @@ def resolve(data: dict, root: Path = PROJECT_ROOT, origin: str = "config", check
     return cfg
 
 
-def check_source_paths(cfg: Config, names: list[str]) -> None:
-    """Local source folders must exist (remote ones are checked by the job through Hadoop's FileSystem)."""
-    for name in names:
-        uri = cfg.source_uri(name)
-        path = local_path(uri)
-        if path is not None and not path.exists():
-            raise ConfigError(f"{cfg.origin}: `sources.{name}.path` does not exist: {path}")
-
-
 def load(path: str | os.PathLike, overrides: Mapping[str, Any] | None = None, check_paths: bool = True) -> Config:
     """Load a YAML config file, apply dotted-key ``overrides`` (e.g. {"base_uri": "/tmp/x"}), validate."""
     path = Path(path)

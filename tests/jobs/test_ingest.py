@@ -87,35 +87,6 @@ def test_with_month_uses_utc(spark):
 
 
 # --------------------------------------------------------------------------- the whole job on hand-made raw files
-def _raw_fixture(root: Path) -> None:
-    amazon_dir = root / "raw" / "amazon_reviews"
-    amazon_dir.mkdir(parents=True)
-    header = "marketplace\tcustomer_id\treview_id\tproduct_id\tproduct_parent\tproduct_title\tproduct_category\tstar_rating\thelpful_votes\ttotal_votes\tvine\tverified_purchase\treview_headline\treview_body\treview_date"
-    good = "US\t1\tR{n}\tB1\t9\tBlender\tKitchen\t4\t0\t0\tN\tY\tOk\tThis blender works very well {n}\t2021-0{m}-15"
-    lines = [header] + [good.format(n=n, m=1 + n % 2) for n in range(6)]
-    lines += [good.format(n=0, m=1)]  # exact duplicate of R0
-    lines += ["US\t1\tRshort\tB1\t9\tBlender\tKitchen\t4\t0\t0\tN\tY\tOk\tshort\t2021-01-15"]  # length
-    lines += ["UK\t1\tRuk\tB1\t9\tBlender\tKitchen\t4\t0\t0\tN\tY\tOk\tA fine blender indeed\t2021-01-15"]
-    lines += ["US\t1\tRbad\tB1\t9\tBlender\tKitchen\t4\t0\t0\tN\tY\tOk\tA fine blender\tnot-a-date"]
-    (amazon_dir / "amazon_reviews_us_Kitchen_v1_00.tsv").write_text("\n".join(lines) + "\n")
-
-    hour = root / "raw" / "tweets" / "2021" / "02" / "03" / "04"
-    hour.mkdir(parents=True)
-    tweet = '{{"id": "{i}", "text": "Mi pedido {i} no llegó", "created_at": "2021-02-03T04:05:06.000Z", "author_id": "7", "lang": "es", "public_metrics": {{"retweet_count": 0, "reply_count": 0, "like_count": 0, "quote_count": 0}}}}'
-    (hour / "voc-tweets-1-2021-02-03-04-00-00-a").write_text("\n".join([tweet.format(i=1), tweet.format(i=2), "{broken"]) + "\n")
-    (hour / "voc-tweets-1-2021-02-03-04-30-00-b").write_text(tweet.format(i=2) + "\n")  # Firehose redelivery
-
-    insta = root / "raw" / "instagram"
-    insta.mkdir(parents=True)
-    (insta / "comments_2021-03.csv").write_text(
-        "interaction_date,user_name,url,text\n"
-        '2021-03-01 09:00:00,ana,https://www.instagram.com/p/a/,"Adorei a loja. Quero meu dinheiro de volta!"\n'
-        "2021-03-02 09:00:00,bia,https://www.instagram.com/p/a/,Não entregaram meu produto\n"
-        "2021-03-02 09:00:00,bia,https://www.instagram.com/p/a/,Não entregaram meu produto\n"
-        "2021-13-02 09:00:00,cid,https://www.instagram.com/p/a/,Data inválida aqui\n"
-    )
-
-
 def make_cfg(base: Path, **sources_override) -> config.Config:
     data = {
         "profile": "local",
@@ -138,8 +109,8 @@ def read_documents(spark, base: Path):
     return io.read_dataset(spark, (base / "documents").as_uri())
 
 
-def test_ingest_end_to_end_reconciles_and_is_idempotent(spark, tmp_base):
-    _raw_fixture(tmp_base)
+def test_ingest_end_to_end_reconciles_and_is_idempotent(spark, tmp_base, write_raw_fixture):
+    write_raw_fixture(tmp_base)
     cfg = make_cfg(tmp_base)
     m1 = run_ingest(spark, cfg, "run1")
 
@@ -185,8 +156,8 @@ def test_ingest_end_to_end_reconciles_and_is_idempotent(spark, tmp_base):
     assert sorted(tuple(r) for r in rejected_after) == rejected_before and len(rejected_before) == 3
 
 
-def test_ingest_one_source_leaves_the_others(spark, tmp_base):
-    _raw_fixture(tmp_base)
+def test_ingest_one_source_leaves_the_others(spark, tmp_base, write_raw_fixture):
+    write_raw_fixture(tmp_base)
     cfg = make_cfg(tmp_base)
     run_ingest(spark, cfg, "all")
     m = run_ingest(spark, cfg, "tweets-only", sources="tweets")
