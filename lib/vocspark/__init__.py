@@ -1,4 +1,5 @@
 """VoC Spark: voice-of-customer analytics on PySpark."""
-from pathlib import Path as _Path
+import pkgutil as _pkgutil
 
-__version__ = (_Path(__file__).with_name("VERSION")).read_text().strip()
+# pkgutil reads package data from a folder, a wheel or the zip shipped with --py-files alike.
+__version__ = (_pkgutil.get_data(__name__, "VERSION") or b"0+unknown").decode().strip()

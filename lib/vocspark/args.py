@@ -16,7 +16,10 @@ from typing import Callable, Sequence
 from vocspark import config as config_mod
 
 log = logging.getLogger(__name__)
-DEFAULT_CONFIG = config_mod.PROJECT_ROOT / "conf" / "local.yaml"
+# In a source checkout the default is the checkout's conf/local.yaml; from a zip or wheel, conf/local.yaml
+# relative to the working directory (clusters always pass --config).
+_CHECKOUT_CONFIG = config_mod.PROJECT_ROOT / "conf" / "local.yaml"
+DEFAULT_CONFIG = _CHECKOUT_CONFIG if _CHECKOUT_CONFIG.is_file() else Path("conf") / "local.yaml"
 
 
 def running_on_glue(argv: Sequence[str]) -> bool:

@@ -50,9 +50,15 @@ def session_conf(cfg: Config) -> dict[str, str]:
     conf = dict(BASE_CONF)
     if cfg["profile"] == "local":
         conf.update(LOCAL_CONF)
-        conf["spark.jars"] = ",".join(jars.local_jars())
+        if not launched_by_spark_submit():
+            conf["spark.jars"] = ",".join(jars.local_jars())
     conf.update({k: _conf_value(v) for k, v in cfg["spark"]["conf"].items()})
     return conf
+
+
+def launched_by_spark_submit() -> bool:
+    """True when a JVM already runs this Python process (spark-submit, Glue): its jars came with ``--jars``."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
 def _glue_session() -> SparkSession | None:
