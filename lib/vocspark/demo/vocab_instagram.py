@@ -83,7 +83,7 @@ GENERAL: dict[str, list[str]] = {
                "Amo essa loja ❤️"],
     "complaint": ["Que decepção com essa loja, péssimo.", "Nunca mais compro aqui, absurdo.",
                   "Estou muito insatisfeita, que demora para resolver."],
-    "problem": ["Alguém me ajuda, por favor? Não consigo resolver.", "Ninguém resolve meu problema.",
+    "problem": ["Alguém me ajuda, por favor, não consigo resolver.", "Ninguém resolve meu problema.",
                 "Me respondam no direct, por favor, não consigo falar com ninguém."],
 }
 WORDS = {

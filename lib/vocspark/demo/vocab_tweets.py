@@ -140,8 +140,8 @@ CORES: dict[str, dict[str, dict[str, list[str]]]] = {
 }
 
 PREFIXES = {
-    "es": ["", "", "@MercaNova ", "@MercaNovaAyuda ", "Hola @MercaNova, ", "Oye @MercaNova "],
-    "en": ["", "", "@MercaNova ", "@MercaNovaHelp ", "Hey @MercaNova, ", "Hi @MercaNova "],
+    "es": ["", "", "@MercaNova ", "@MercaNovaAyuda ", "Hola @MercaNova! ", "Oye @MercaNova "],
+    "en": ["", "", "@MercaNova ", "@MercaNovaHelp ", "Hey @MercaNova! ", "Hi @MercaNova "],
 }
 CLOSERS = {
     "es": {
