@@ -238,9 +238,9 @@ def _broken_quoting(rng: np.random.Generator, text: str) -> tuple[str, str]:
     flat = text.replace("\n", " ").replace('"', "")
     words = flat.split(" ")
     if rng.random() < 0.5:
-        if len(words) < 2:
+        if len(words) < 3:
             words += ["quebrado", "aqui"]
-        j = int(rng.integers(1, len(words)))
+        j = int(rng.integers(1, len(words) - 1))  # never the first or last word: `""` would read as an escape
         words[j] = '"' + words[j] + '"'
         return '"' + " ".join(words) + '"', "stray_quotes"
     if "," not in flat:

@@ -282,8 +282,12 @@ def make_chunk(task: Task, params: Params) -> ChunkOutput:
     replies = rng.poisson(np.where(texts["needs_support"], 1.2, 0.3))
     quotes = rng.binomial(retweets, 0.1)
 
-    defects = plan_defects(rng, n, MALFORMED_KINDS, params.malformed_fraction, params.duplicate_fraction,
-                           group=piece_of)
+    defects = plan_defects(rng, n, MALFORMED_KINDS, params.malformed_fraction, params.duplicate_fraction)
+    # a copy is delivered with its original's hour: in the original's file or in a second file of that hour
+    dup_rows = np.flatnonzero(defects.is_duplicate)
+    piece_of[dup_rows] = piece_of[defects.dup_of[dup_rows]]
+    delivered = epoch.copy()
+    delivered[dup_rows] = epoch[defects.dup_of[dup_rows]]
     detail = np.full(n, None, dtype=object)
     truncate: dict[int, int] = {}
     no_text_key: set[int] = set()
@@ -326,15 +330,18 @@ def make_chunk(task: Task, params: Params) -> ChunkOutput:
     redeliver = defects.is_duplicate & (rng.random(n) < 0.5)
     files: list[tuple[str, bytes]] = []
     file_of = np.empty(n, dtype=object)
-    bounds = np.concatenate([[0], np.cumsum(piece_sizes)])
+    by_piece = np.argsort(piece_of, kind="stable")
+    bounds = np.searchsorted(piece_of[by_piece], np.arange(len(task.pieces) + 1))
     for p in range(len(task.pieces)):
-        lo, hi = int(bounds[p]), int(bounds[p + 1])
-        rows = np.arange(lo, hi)
-        for part_rows, later in ((rows[~redeliver[lo:hi]], False), (rows[redeliver[lo:hi]], True)):
+        rows = by_piece[bounds[p] : bounds[p + 1]]
+        if rows.size == 0:
+            continue
+        hour_end = int((start_hour + task.pieces[p][0]) * 3600 + 3599)
+        for part_rows, later in ((rows[~redeliver[rows]], False), (rows[redeliver[rows]], True)):
             if part_rows.size == 0:
                 continue
-            t = int(epoch[hi - 1]) + int(rng.integers(1, 300)) if later else int(epoch[lo])
-            t = min(t, int((start_hour + hour[lo]) * 3600 + 3599))
+            t = int(delivered[rows].max()) + int(rng.integers(1, 300)) if later else int(delivered[part_rows].min())
+            t = min(t, hour_end)
             stamp = dt.datetime.fromtimestamp(t, dt.timezone.utc)
             rel = (f"{SOURCE}/{stamp:%Y/%m/%d/%H}/{STREAM}-{STREAM_VERSION}-{stamp:%Y-%m-%d-%H-%M-%S}-"
                    f"{uuid_from(rng)}")
