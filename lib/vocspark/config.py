@@ -137,6 +137,35 @@ SOURCE_SPEC = {
     "enabled": Field(bool, default=True),
 }
 
+TOPICS_SPEC = {
+    "sources": Field(list, default=["instagram"], item_type=str),  # which sources' sentences to train on
+    "mapping": Field(str),  # analyst mapping file; default conf/topics/<name>.yaml
+    "train_months": Field(int, default=12, check=_positive),  # months of sentences before --until to train on
+    "word2vec": {
+        "vector_size": Field(int, default=100, check=_positive),
+        "window": Field(int, default=5, check=_positive),
+        "min_count": Field(int, default=5, check=_positive),
+        "max_iter": Field(int, default=1, check=_positive),
+        "num_partitions": Field(int, default=1, check=_positive),
+        "step_size": Field(float, default=0.025, check=_positive),
+        "max_sentence_length": Field(int, default=1000, check=_positive),
+        "seed": Field(int, default=42),
+    },
+    "kmeans": {
+        "k": Field(int, default=120, check=_positive),
+        "max_iter": Field(int, default=20, check=_positive),
+        "tol": Field(float, default=1e-4, check=_non_negative),
+        "init_mode": Field(str, default="k-means||", choices=("k-means||", "random")),
+        "distance": Field(str, default="cosine", choices=("cosine", "euclidean")),
+        "seed": Field(int, default=42),
+    },
+    "report": {
+        "top_terms": Field(int, default=12, check=_positive),
+        "examples": Field(int, default=5, check=_positive),
+        "silhouette_sample": Field(int, default=20000, check=_positive),
+    },
+}
+
 SPEC: dict[str, Any] = {
     "profile": Field(str, required=True, choices=("local", "emr", "glue")),
     "base_uri": Field(str, required=True),
@@ -159,6 +188,7 @@ SPEC: dict[str, Any] = {
         "min_token_chars": Field(int, default=2, check=_positive),
         "output_partitions_per_month": Field(int, default=1, check=_positive),
     },
+    "topics": MapOf(TOPICS_SPEC),
     "demo": {
         "seed": Field(int, default=42),
         "reviews": Field(int, default=20000, check=_non_negative),
