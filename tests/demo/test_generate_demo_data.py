@@ -155,6 +155,12 @@ def test_reviews_tsv_layout(demo, review_rows):
     for r in recs:
         categories[r["product_id"]].add(r["product_category"])
     assert all(len(c) == 1 for c in categories.values())  # a product belongs to one category
+    titles = collections.defaultdict(set)
+    for r in recs:
+        titles[r["product_id"]].add((r["product_title"], r["product_parent"]))
+    assert all(len(t) == 1 for t in titles.values())  # the same title in every chunk
+    books = [n for n in names if "_Books_" in n]
+    assert len(books) == 2  # products of one category spread over two chunk files
     assert len({c for cs in categories.values() for c in cs}) == 20
     markets = collections.Counter(r["marketplace"] for r in recs)
     assert set(markets) <= {"US", "UK", "DE", "FR", "JP"}
@@ -316,6 +322,30 @@ def test_tweet_truth_relevance_and_support(demo, tweet_lines):
     support = share(sum(t["needs_support"] for t in on_topic), len(on_topic))
     assert 0.30 <= support <= 0.42
     assert {t["subject"] for t in on_topic} == set(vocab_tweets.SUBJECTS)
+
+
+def test_tweet_words_follow_subject_and_sentiment(demo, tweet_lines):
+    truth = {t["doc_id"]: t for t in read_truth(demo["truth"], "tweets")}
+    by_label = collections.defaultdict(list)
+    for _, line in tweet_lines:
+        try:
+            obj = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        t = truth[obj["id"]]
+        if t["malformed"] is None and t["subject"] and t["lang"] in ("es", "en"):
+            by_label[t["sentiment"]].append(obj["text"].lower())
+            by_label[t["subject"]].append(obj["text"].lower())
+    negative = re.compile(r"nadie|nunca|pésim|desastre|nobody|never|terrible|worst|broken|roto|unacceptable")
+    positive = re.compile(r"gracias|genial|excelente|increíble|thank|great|amazing|love|perfect")
+
+    def rate(pattern, label):
+        return np.mean([bool(pattern.search(x)) for x in by_label[label]])
+
+    assert rate(negative, "negative") > 3 * rate(negative, "positive")
+    assert rate(positive, "positive") > 2 * rate(positive, "negative")
+    assert rate(re.compile(r"reembolso|refund"), "refund") > 0.7 > 0.3 > rate(re.compile(r"reembolso|refund"), "price")
+    assert rate(re.compile(r"\bapp\b|web"), "website_app") > 0.8
 
 
 def test_tweet_malformed_and_duplicates(demo, tweet_lines):

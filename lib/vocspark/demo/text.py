@@ -64,23 +64,23 @@ class RngPicker:
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
 
-    def __call__(self, n_options: int, rows: np.ndarray) -> np.ndarray:
+    def __call__(self, n_options: int, rows: np.ndarray, salt: int) -> np.ndarray:
         return self.rng.integers(0, n_options, size=rows.size)
 
 
 class HashPicker:
-    """Choices that are a pure function of a per-row key: the same key always renders the same text."""
+    """Choices that are a pure function of (per-row key, place in the template): the same key always renders the
+    same text, whatever other rows are rendered with it."""
 
     def __init__(self, keys: np.ndarray):
         self.keys = np.asarray(keys, dtype=np.uint64)
-        self.calls = 0
 
-    def __call__(self, n_options: int, rows: np.ndarray) -> np.ndarray:
-        self.calls += 1
-        return hash_pick(self.keys[rows], self.calls, n_options)
+    def __call__(self, n_options: int, rows: np.ndarray, salt: int) -> np.ndarray:
+        return hash_pick(self.keys[rows], salt, n_options)
 
 
-Picker = Callable[[int, np.ndarray], np.ndarray]
+# pick(n_options, rows, salt) -> one index in range(n_options) per row; salt names the place of the choice
+Picker = Callable[[int, np.ndarray, int], np.ndarray]
 
 
 def _concat(acc, piece):
@@ -96,16 +96,17 @@ def render_rows(templates: Sequence[str], rows: np.ndarray, pick: Picker, vocab:
     out = np.empty(m, dtype=object)
     if m == 0:
         return out
-    choice = pick(len(templates), rows) if len(templates) > 1 else np.zeros(m, dtype=np.int64)
+    choice = pick(len(templates), rows, 0) if len(templates) > 1 else np.zeros(m, dtype=np.int64)
     for t_idx, template in enumerate(templates):
         sel = np.flatnonzero(choice == t_idx) if len(templates) > 1 else np.arange(m)
         if sel.size == 0:
             continue
         acc = None
-        for is_slot, value in compile_template(template):
+        for part_idx, (is_slot, value) in enumerate(compile_template(template)):
             if is_slot:
                 options = vocab[value]
-                piece = options[pick(len(options), rows[sel])] if len(options) > 1 else options[0]
+                salt = 1 + t_idx * 1000 + part_idx
+                piece = options[pick(len(options), rows[sel], salt)] if len(options) > 1 else options[0]
             else:
                 piece = value
             acc = _concat(acc, piece)
