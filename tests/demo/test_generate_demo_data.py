@@ -20,7 +20,7 @@ import yaml
 
 from vocspark import config as config_mod
 from vocspark.demo import generate, instagram, reviews, tweets
-from vocspark.demo import vocab_instagram, vocab_reviews, vocab_tweets
+from vocspark.demo import vocab_instagram, vocab_tweets
 from vocspark.demo.common import keyword_regex
 from vocspark.jobs import generate_demo_data as job
 

@@ -205,4 +205,5 @@ def generate(
     seconds = time.monotonic() - t0
     total = sum(counts.values())
     log.info("demo data: %d records in %.1f s (%.0f rows/min)", total, seconds, total / seconds * 60 if seconds else 0)
-    return {**summary, "seconds": round(seconds, 3), "rows_per_minute": round(total / seconds * 60) if seconds else None}
+    rate = round(total / seconds * 60) if seconds else None
+    return {**summary, "seconds": round(seconds, 3), "rows_per_minute": rate}

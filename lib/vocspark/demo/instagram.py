@@ -29,7 +29,15 @@ from vocspark.demo.common import (
     truth_parquet,
 )
 from vocspark.demo.rand import base64url, chunk_rng, hash_pick, mix64, seed_key
-from vocspark.demo.text import INVALID_UTF8, RngPicker, as_vocab, insert_at_word, join_positions, make_over_long, render_grouped
+from vocspark.demo.text import (
+    INVALID_UTF8,
+    RngPicker,
+    as_vocab,
+    insert_at_word,
+    join_positions,
+    make_over_long,
+    render_grouped,
+)
 
 SOURCE = "instagram"
 HEADER = "interaction_date,user_name,url,text\n"

@@ -10,7 +10,6 @@ index) and customers of (seed, customer index), so they agree across chunks and 
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +28,6 @@ from vocspark.demo.common import (
     truth_parquet,
 )
 from vocspark.demo.rand import (
-    MASK64,
     base36_upper,
     base64url,
     chunk_rng,
@@ -37,7 +35,17 @@ from vocspark.demo.rand import (
     mix64,
     seed_key,
 )
-from vocspark.demo.text import INVALID_UTF8, HashPicker, RngPicker, as_vocab, insert_at_word, join_positions, make_over_long, render_grouped, render_rows
+from vocspark.demo.text import (
+    INVALID_UTF8,
+    HashPicker,
+    RngPicker,
+    as_vocab,
+    insert_at_word,
+    join_positions,
+    make_over_long,
+    render_grouped,
+    render_rows,
+)
 
 SOURCE = "amazon_reviews"
 COLUMNS = (
@@ -237,8 +245,8 @@ def make_chunk(task: Task, params: Params) -> ChunkOutput:
     review_key = (np.uint64(task.category_index) << np.uint64(48)) | (
         np.arange(task.offset, task.offset + n, dtype=np.uint64)
     )
-    review_id = np.array(["R" + s for s in base36_upper(mix64(review_key ^ seed_key(params.seed, SOURCE, "review")), 13)],
-                        dtype=object)
+    review_hash = mix64(review_key ^ seed_key(params.seed, SOURCE, "review"))
+    review_id = np.array(["R" + s for s in base36_upper(review_hash, 13)], dtype=object)
     start_day = epoch_seconds(params.start) // 86400
     n_days = max(1, (epoch_seconds(params.end) - epoch_seconds(params.start)) // 86400)
     day = start_day + (rng.random(n) ** 0.85 * n_days).astype(np.int64)  # slowly growing volume

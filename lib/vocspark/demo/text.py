@@ -135,12 +135,9 @@ def render_grouped(
     return out
 
 
-def choose(options: Sequence[str] | np.ndarray, idx: np.ndarray) -> np.ndarray:
-    arr = options if isinstance(options, np.ndarray) else as_vocab({"x": options})["x"]
-    return arr[idx]
-
-
-def join_positions(columns: Sequence[np.ndarray], counts: np.ndarray, separators: Sequence[np.ndarray | str]) -> np.ndarray:
+def join_positions(
+    columns: Sequence[np.ndarray], counts: np.ndarray, separators: Sequence[np.ndarray | str]
+) -> np.ndarray:
     """Join per-row pieces: row ``i`` = columns[0][i] + sep[1][i] + columns[1][i] + ... for ``counts[i]`` pieces.
 
     ``separators[p]`` goes before piece ``p`` (``separators[0]`` is ignored).

@@ -150,8 +150,8 @@ def tweet_text_arrays(rng: np.random.Generator, n: int, keywords: tuple[str, ...
     comp = _compiled()
     pick = RngPicker(rng)
     u = rng.random(n)
-    lang = np.where(u < PT_SHARE, "pt", np.where(u < PT_SHARE + UND_SHARE, "und",
-                    np.where(u < PT_SHARE + UND_SHARE + (1 - PT_SHARE - UND_SHARE) * ES_SHARE, "es", "en"))).astype(object)
+    es_below = PT_SHARE + UND_SHARE + (1 - PT_SHARE - UND_SHARE) * ES_SHARE
+    lang = np.select([u < PT_SHARE, u < PT_SHARE + UND_SHARE, u < es_below], ["pt", "und", "es"], "en").astype(object)
     li = np.where(lang == "en", 1, 0)
     main = (lang == "es") | (lang == "en")
     on_topic = main & (rng.random(n) >= IRRELEVANT_SHARE)
