@@ -228,8 +228,10 @@ def tweet_text_arrays(rng: np.random.Generator, n: int, keywords: tuple[str, ...
     pattern = keyword_regex(keywords)
     relevant = np.array([pattern.search(t) is not None for t in text.tolist()], dtype=bool)
     fix = np.flatnonzero(on_topic & ~relevant)
-    for i in fix.tolist():
-        text[i] = text[i] + " " + V.KEYWORD_HASHTAG[lang[i]]
+    draws = rng.integers(0, 1 << 30, size=fix.size).tolist()
+    for i, r in zip(fix.tolist(), draws):
+        options = V.KEYWORD_HASHTAGS[lang[i]][subject[i]]
+        text[i] = text[i] + " " + options[r % len(options)]
     relevant[fix] = True
     needs_support = on_topic & (sentiment_i != 0)
     return {"text": text, "lang": lang, "subject": subject, "sentiment": sentiment, "is_relevant": relevant,

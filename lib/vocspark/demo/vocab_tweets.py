@@ -168,7 +168,14 @@ HASHTAGS = {
     },
 }
 BRAND_HASHTAGS = ["#MercaNova", "#compras", "#shopping"]
-KEYWORD_HASHTAG = {"es": "#pedido", "en": "#order", "pt": "#loja"}
+# Appended when an on-topic tweet happens to mention no keyword: a keyword hashtag of its subject.
+KEYWORD_HASHTAGS = {
+    "es": {"delivery": ["#envío", "#entrega", "#pedido"], "refund": ["#reembolso"],
+           "customer_service": ["#soporte", "#servicio"], "product_quality": ["#producto"],
+           "price": ["#tienda", "#pedido"], "website_app": ["#tienda", "#pedido"]},
+    "en": {"delivery": ["#delivery", "#order"], "refund": ["#refund"], "customer_service": ["#support", "#service"],
+           "product_quality": ["#product"], "price": ["#store", "#order"], "website_app": ["#store", "#order"]},
+}
 EMOJI = {
     "positive": w("😍|🙌|👏|💯|🥰|✨|❤️"),
     "neutral": w("🤔|🙏|👀"),
