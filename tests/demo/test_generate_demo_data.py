@@ -228,6 +228,10 @@ def test_review_duplicates_are_identical_lines(demo, review_rows):
     truth = read_truth(demo["truth"], "amazon_reviews")
     dups = [t for t in truth if t["is_duplicate"]]
     assert abs(share(len(dups), len(truth)) - DUPLICATE) < 0.01
+    first_seen = {}
+    for k, t in enumerate(truth):  # truth rows are in file order
+        first_seen.setdefault(t["doc_id"], (k, t["is_duplicate"]))
+    assert all(not first_seen[t["doc_id"]][1] for t in dups)  # the original comes first, the copy second
     counts = collections.Counter(line for lines in review_rows["lines"].values() for line in lines[1:] if line)
     for t in dups:
         line = next(line for line in counts if f"\t{t['doc_id']}\t" in line)

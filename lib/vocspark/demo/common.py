@@ -106,8 +106,7 @@ def plan_defects(
 ) -> Defects:
     """Malformed rows (each with probability ``malformed_fraction``, kinds uniform) and duplicates: a row becomes
     (with probability ``duplicate_fraction``) an exact copy of the nearest earlier well-formed original row of the
-    same ``group`` (tweets: the same file), or of the nearest later one when there is none before. Copies and
-    malformed rows are disjoint."""
+    same ``group`` (when given), so the copy always comes second. Copies and malformed rows are disjoint."""
     malformed = np.full(n, None, dtype=object)
     dup_of = np.full(n, -1, dtype=np.int64)
     if n == 0:
@@ -121,13 +120,9 @@ def plan_defects(
     idx = np.arange(n)
     last_ok = np.maximum.accumulate(np.where(ok, idx, -1))
     prev_ok = np.concatenate([[-1], last_ok[:-1]])
-    first_ok = np.minimum.accumulate(np.where(ok, idx, n)[::-1])[::-1]
-    next_ok = np.concatenate([first_ok[1:], [n]])
     group = np.zeros(n, dtype=np.int64) if group is None else np.asarray(group)
-    prev_fits = (prev_ok >= 0) & (group[np.maximum(prev_ok, 0)] == group)
-    next_fits = (next_ok < n) & (group[np.minimum(next_ok, n - 1)] == group)
-    src = np.where(prev_fits, prev_ok, np.where(next_fits, next_ok, -1))
-    dup_of[:] = np.where(want_dup, src, -1)
+    fits = (prev_ok >= 0) & (group[np.maximum(prev_ok, 0)] == group)
+    dup_of[:] = np.where(want_dup & fits, prev_ok, -1)
     return Defects(malformed, dup_of)
 
 
