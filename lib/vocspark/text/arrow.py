@@ -3,10 +3,12 @@ kernels) run through ``DataFrame.mapInArrow``.
 
 Everything happens on whole Arrow arrays of a batch, never row by row in Python:
 
-1. sentences: decode a few entities (``replace_substring``), mark breaks (one ``replace_substring_regex``),
-   strip HTML (one more), ``split_pattern`` on the break, ``list_flatten``, ``utf8_trim``, drop empty pieces;
-2. words: ``utf8_lower``, ``’`` to ``'``, one combined ``replace_substring_regex`` (see
-   :mod:`vocspark.text.rules`), ``split_pattern`` on the space, ``list_flatten``, drop empty words;
+1. sentences: decode a few entities (``replace_substring``, only on the strings that hold a ``&``), mark
+   breaks (one ``replace_substring_regex``), strip HTML (one more), ``split_pattern`` on the break,
+   ``list_flatten``, ``utf8_trim``, drop empty pieces;
+2. words: ``utf8_lower``, ``’`` to ``'`` (only where there is one), one combined ``replace_substring_regex``
+   (see :mod:`vocspark.text.rules`), ``split_pattern`` on the space, ``list_flatten``, ``utf8_trim`` of
+   apostrophes, drop empty words;
 3. tokens: one ``index_in`` against the union of the stopword lists, then a numpy table lookup
    ``is_stop[language of the word, index]`` (stopwords follow each row's own language), ``utf8_length`` for
    the minimum length, optional stemming of the distinct (language, token) pairs;
@@ -33,10 +35,26 @@ SENTENCE_STRUCT = pa.struct([pa.field("sentence", pa.string()), pa.field("tokens
 
 
 # ------------------------------------------------------------------------------------------ column kernels
+def _replace_where(texts: pa.Array, needle: str, fn) -> pa.Array:
+    """``fn`` applied only to the strings that contain ``needle`` (most contain no entity, no curly quote)."""
+    has = pc.fill_null(pc.match_substring(texts, needle), False)
+    n_with = pc.sum(has).as_py() or 0
+    if n_with == 0:
+        return texts
+    if n_with == len(texts):
+        return fn(texts)
+    return pc.replace_with_mask(texts, has, fn(texts.filter(has)))
+
+
 def decode_entities(texts: pa.Array) -> pa.Array:
-    for entity, char in rules.ENTITIES:
-        texts = pc.replace_substring(texts, entity, char)
-    return texts
+    """The few HTML entities review dumps carry (``&#34;``, ``&amp;``...) become their character."""
+
+    def decode(values: pa.Array) -> pa.Array:
+        for entity, char in rules.ENTITIES:
+            values = pc.replace_substring(values, entity, char)
+        return values
+
+    return _replace_where(texts, "&", decode)
 
 
 def split_sentences(texts: pa.Array) -> pa.Array:
@@ -47,24 +65,29 @@ def split_sentences(texts: pa.Array) -> pa.Array:
 
 
 def normalise(texts: pa.Array) -> pa.Array:
-    """The normalised text: lowercase, junk runs replaced by one space, trimmed (see :mod:`rules`)."""
-    return pc.utf8_trim(_normalise_untrimmed(texts), " ")
+    """The normalised text: lowercase words joined by one space (see :mod:`rules`); null stays null."""
+    return pc.binary_join(tokenize(texts), rules.WORD_SEPARATOR)
 
 
 def tokenize(texts: pa.Array) -> pa.Array:
-    """list<string>: the words of the normalised text (no stopword or length filter)."""
-    words_lists = pc.split_pattern(_normalise_untrimmed(texts), " ")
-    words = pc.list_flatten(words_lists)
-    parents = np.asarray(pc.list_parent_indices(words_lists))
+    """list<string>: the words of the normalised text (no stopword or length filter); null stays null."""
+    words, parents = _words(texts)
+    counts = np.bincount(parents, minlength=len(texts))
+    return pa.ListArray.from_arrays(_offsets(counts), words, mask=texts.is_null())
+
+
+def _words(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """(words flat, index of the text each one comes from)."""
+    lowered = pc.utf8_lower(pc.fill_null(texts.cast(pa.string()), ""))
+    lowered = _replace_where(
+        lowered, rules.CURLY_APOSTROPHE, lambda v: pc.replace_substring(v, rules.CURLY_APOSTROPHE, rules.APOSTROPHE)
+    )
+    spaced = pc.replace_substring_regex(lowered, rules.NORMALISE_PATTERN, rules.NORMALISE_REPLACEMENT)
+    lists = pc.split_pattern(spaced, rules.WORD_SEPARATOR)
+    words = pc.utf8_trim(pc.list_flatten(lists), rules.APOSTROPHE)
+    parents = np.asarray(pc.list_parent_indices(lists))
     keep = np.asarray(pc.greater(pc.binary_length(words), 0))
-    counts = np.bincount(parents[keep], minlength=len(texts))
-    return pa.ListArray.from_arrays(_offsets(counts), words.filter(pa.array(keep)), mask=texts.is_null())
-
-
-def _normalise_untrimmed(texts: pa.Array) -> pa.Array:
-    lowered = pc.utf8_lower(texts)
-    lowered = pc.replace_substring(lowered, "\u2019", "'")
-    return pc.replace_substring_regex(lowered, rules.NORMALISE_PATTERN, rules.NORMALISE_REPLACEMENT)
+    return words.filter(pa.array(keep)), parents[keep]
 
 
 def _sentence_pieces(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
@@ -149,16 +172,13 @@ def analyse(texts: pa.Array, langs: pa.Array, options: TextOptions) -> Analysis:
     n_sentences = np.bincount(sentence_doc, minlength=n).astype(np.int32)
     sentence_offsets = np.asarray(_offsets(n_sentences))
 
-    words_lists = pc.split_pattern(_normalise_untrimmed(sentences), " ")
-    words = pc.list_flatten(words_lists)
-    word_sentence = np.asarray(pc.list_parent_indices(words_lists))
-    nonempty = np.asarray(pc.greater(pc.binary_length(words), 0))
-    words = words.filter(pa.array(nonempty))
-    word_sentence = word_sentence[nonempty]
+    words, word_sentence = _words(sentences)
 
     word_counts = np.bincount(word_sentence, minlength=len(sentences))
     doc_word_offsets = np.asarray(_offsets(word_counts))[sentence_offsets]
-    text_clean = pc.binary_join(pa.ListArray.from_arrays(pa.array(doc_word_offsets, pa.int32()), words), " ")
+    text_clean = pc.binary_join(
+        pa.ListArray.from_arrays(pa.array(doc_word_offsets, pa.int32()), words), rules.WORD_SEPARATOR
+    )
 
     keep = np.asarray(pc.greater_equal(pc.utf8_length(words), options.min_token_chars))
     word_doc = sentence_doc[word_sentence]

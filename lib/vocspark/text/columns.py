@@ -42,19 +42,18 @@ def split_sentences(col: Column) -> Column:
     return F.filter(F.transform(pieces, trim_whitespace), lambda s: s != F.lit(""))
 
 
-def _normalise_untrimmed(col: Column) -> Column:
-    lowered = F.translate(F.lower(col), "\u2019", "'")
-    return F.regexp_replace(lowered, rules.NORMALISE_PATTERN, rules.NORMALISE_REPLACEMENT)
+def tokenize(col: Column) -> Column:
+    """array<string>: the words of the text (lowercase, junk removed, apostrophes trimmed from each word; no
+    stopword or length filter); null for null."""
+    lowered = F.translate(F.lower(col), rules.CURLY_APOSTROPHE, rules.APOSTROPHE)
+    spaced = F.regexp_replace(lowered, rules.NORMALISE_PATTERN, rules.NORMALISE_REPLACEMENT)
+    words = F.transform(F.split(spaced, rules.WORD_SEPARATOR), lambda w: F.btrim(w, F.lit(rules.APOSTROPHE)))
+    return F.filter(words, lambda w: w != F.lit(""))
 
 
 def normalize_text(col: Column) -> Column:
     """Lowercase; URLs, mentions, HTML, punctuation, symbols, emoji and digits out; words joined by one space."""
-    return F.btrim(_normalise_untrimmed(col), F.lit(" "))
-
-
-def tokenize(col: Column) -> Column:
-    """array<string>: the words of :func:`normalize_text` (no stopword or length filter)."""
-    return F.filter(F.split(_normalise_untrimmed(col), " "), lambda w: w != F.lit(""))
+    return F.array_join(tokenize(col), rules.WORD_SEPARATOR)
 
 
 def is_stopword(word: Column, lang: Column) -> Column:

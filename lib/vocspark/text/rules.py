@@ -9,7 +9,7 @@ no ``\\s``/``\\b``/``\\w`` (their definitions differ between the engines: whites
 
 Normalisation (:data:`NORMALISE_PATTERN`, applied to lowercased text whose curly apostrophes became ``'``):
 
-- removed (each run of them becomes one space, then the text is trimmed): URLs (``http://``, ``https://``,
+- removed (each run of them becomes a space, then the words are joined by one space): URLs (``http://``, ``https://``,
   ``www.`` up to the next whitespace, ``<``, ``>`` or ``"``), ``@mentions``, HTML tags (``<br />``, ``<a ...>``),
   HTML entities (``&amp;``, ``&#34;``), punctuation, symbols, emoji (with their variation selectors, skin tones,
   ZWJ joiners and keycaps), whitespace of any kind and **digits** (numbers are removed: prices, dates, order
@@ -17,8 +17,9 @@ Normalisation (:data:`NORMALISE_PATTERN`, applied to lowercased text whose curly
   digits inside is split there, ``mp3`` gives ``mp``);
 - kept: letters of any script with their accents (``ã ç é ñ ü``, precomposed or as combining marks), the word
   of a ``#hashtag`` (the ``#`` goes) and apostrophes *inside* a word (``don't``, ``i'm``, so English
-  contractions meet Spark's stopword list, which spells them that way); apostrophes at the start or end of a
-  word are removed (``dogs'`` gives ``dogs``).
+  contractions meet Spark's stopword list, which spells them that way; ``’`` counts as ``'``); apostrophes
+  at the start or end of a word are removed (``dogs'`` gives ``dogs``, ``'quoted'`` gives ``quoted``).
+  A combining mark right after a removed character goes with it; one after a space stays with the next word.
 
 Sentences (:data:`SENTENCE_BREAK_PATTERN`, applied to the original text after decoding a few entities):
 a sentence ends after a run of ``.``, ``!``, ``?`` or ``…`` that is followed by whitespace or the end of the
@@ -40,16 +41,18 @@ _TAG = r"</?[a-z][^<>]*>"
 _ENTITY = r"&#?[a-z0-9]+;"
 _URL = r"(?:https?://|www\.)[^ \t\n\r\f\x{0B}\x{A0}<>\"]+"
 _MENTION = r"@[\p{L}\p{M}\p{N}_]+"
-# any character that is not a letter, a mark or an apostrophe, with the marks that hang on it
-# (variation selectors of emoji, keycaps); a mark at the very start has no letter to belong to.
-_OTHER = r"[^\p{L}\p{M}']\p{M}*|\A\p{M}+"
-_JUNK = f"(?:{_TAG}|{_ENTITY}|{_URL}|{_MENTION}|{_OTHER})"
-# A run of junk. An apostrophe opens a run only at the start of the text or when junk (or the end) follows
-# it; inside a run apostrophes are junk too. So apostrophes between two letters survive.
-NORMALISE_PATTERN = f"(?:{_JUNK}|'+(?:{_JUNK}|\\z)|\\A'+)(?:{_JUNK}|')*"
+# A run of junk becomes one space. A run starts at something that is not a letter, a mark, an apostrophe or a
+# plain space (a run of plain spaces is left alone: words are split on spaces anyway, and not matching them
+# divides the regex engines' work by about four); inside a run spaces are junk too. A junk character takes
+# the combining marks that follow it (the variation selector of an emoji, a keycap).
+_FIRST = f"(?:{_TAG}|{_ENTITY}|{_URL}|{_MENTION}|[^\\p{{L}}\\p{{M}}' ]\\p{{M}}*)"
+_NEXT = f"(?:{_TAG}|{_ENTITY}|{_URL}|{_MENTION}|[^\\p{{L}}\\p{{M}}']\\p{{M}}*)"
+NORMALISE_PATTERN = f"{_FIRST}{_NEXT}*"
 NORMALISE_REPLACEMENT = " "
-APOSTROPHES_FROM = "\u2019\u2018\u02bc"  # ’ ‘ ʼ become '
-APOSTROPHES_TO = "'''"
+# After the replacement: split on spaces, strip apostrophes from both ends of each word, drop empty words.
+WORD_SEPARATOR = " "
+APOSTROPHE = "'"
+CURLY_APOSTROPHE = "\u2019"  # ’ becomes ' before anything else (‘ is punctuation)
 
 # ------------------------------------------------------------------------------------------ sentences
 # Decoded in the sentence text (the entities Amazon review dumps and tweets actually carry); every other

@@ -1,0 +1,459 @@
+"""Benchmark of the ``preprocess`` job against the seed-style baseline (Python row UDFs), on the same data.
+
+    .venv/bin/python bench/preprocess.py --rows 1000000 [--engines arrow,sql,sparknlp] [--profile-steps]
+
+1. Generates ``--rows`` English reviews as ``documents`` Parquet (partitioned by source/month, 12 months) in
+   ``--work`` with Spark built-in functions only: each review is 4 to 8 sentences drawn by hash from a pool
+   built from a vocabulary (so ~300-600 characters), with ``<br />`` breaks, URLs, @mentions, emoji, numbers
+   and ``&#34;`` entities sprinkled in. The data is kept between runs (same rows and seed = reused).
+2. Runs the project's job end to end, ``vocspark.jobs.preprocess.run`` (read, clean, tokenise, stopwords,
+   sentence split, month kept from ingest, partitioned Parquet write of documents_clean + sentences, count,
+   manifest), once per engine.
+3. Runs the baseline as the original AWS Glue notebook did it: ``F.udf`` Python functions for cleaning and for
+   tokenising + stopwords, a Python ``strftime`` UDF for the month, written partitioned by month.
+4. Prints rows, seconds and rows/s per core for each, then LAST ``ratio: <project / baseline>`` where both are
+   throughputs (rows/s) and the project is the default engine (``preprocess.engine`` of the config); writes
+   ``bench/results/preprocess-<rows>.json`` and ``.md``.
+
+``--profile-steps`` adds a step-by-step profile (read, count, each engine's features with no write, sentence
+rows, the writes with and without the shuffle before them, persist versus recompute, Arrow batch sizes,
+spark-nlp versus built-ins for sentence splitting and normalising) printed before the summary and saved in
+the JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "lib"))
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+
+from pyspark.sql import DataFrame, SparkSession  # noqa: E402
+from pyspark.sql import functions as F  # noqa: E402
+from pyspark.sql import types as T  # noqa: E402
+
+from vocspark import config as config_mod  # noqa: E402
+from vocspark import io, schemas  # noqa: E402
+from vocspark.jobs import preprocess as job  # noqa: E402
+from vocspark.session import build_session  # noqa: E402
+from vocspark.text import columns as C  # noqa: E402
+from vocspark.text import engines  # noqa: E402
+from vocspark.text.options import ENGINES, TextOptions  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+SOURCE = "amazon_reviews"
+MONTHS = 12
+START = dt.datetime(2021, 1, 1, tzinfo=dt.timezone.utc)
+
+# ------------------------------------------------------------------------------------------ review text
+PRODUCTS = (
+    "headphones blender charger keyboard mouse monitor laptop stand backpack kettle toaster speaker router "
+    "camera tripod lamp vacuum cleaner phone case watch band coffee maker water bottle desk chair mattress "
+    "pillow blanket jacket sneakers jeans shirt dress towel pan knife set cutting board drill battery pack "
+    "printer ink cartridge tablet cover game controller microphone webcam cable adapter fan heater"
+).split()
+ADJ = (
+    "great terrible amazing awful decent solid flimsy sturdy cheap expensive comfortable noisy quiet bright "
+    "dim reliable useless perfect disappointing excellent mediocre fantastic poor durable fragile lightweight "
+    "heavy elegant ugly beautiful broken defective smooth rough soft hard fast slow"
+).split()
+ADV = "really very quite extremely pretty totally absolutely surprisingly incredibly barely".split()
+VERBS = (
+    "works stopped working arrived broke failed charges fits looks feels sounds heats cleans lasted died "
+    "leaks cracked"
+).split()
+SERVICE = (
+    "The delivery took {n} days and the box was damaged",
+    "Customer service never answered my emails about the refund",
+    "I asked for a replacement and they sent the wrong color",
+    "Shipping was fast and the package arrived two days early",
+    "The seller refunded me without any questions",
+    "Support told me to wait another week for the replacement",
+    "I had to return it twice before getting one that works",
+    "The instructions were missing so I watched a video online",
+    "It came with a cheap cable that stopped charging after {n} weeks",
+    "My order was delayed and nobody could tell me where it was",
+    "The price dropped by ${n} right after I bought it",
+    "I gave it {n} stars because the battery dies too quickly",
+)
+OPINIONS = (
+    "The {p} is {adv} {adj}",
+    "This {p} {verb} after {n} days",
+    "I bought this {p} for my {rel} and {rel_pron} loves it",
+    "Honestly the {p} is {adj} for the price",
+    "Would not recommend this {p} to anyone",
+    "Best {p} I have ever owned",
+    "It is {adv} {adj} but the {part} is {adj2}",
+    "After a month the {part} {verb} and I am not happy",
+    "The {part} feels {adj} and the {part2} looks {adj2}",
+    "I use the {p} every day and it still {verb}",
+    "Don't buy it, it's {adj} and I'm {adv} disappointed",
+    "We've had it for {n} months and it's still {adj}",
+    "You can't beat it for {n} dollars",
+    "Five stars, the {p} is {adj} and {adj2}",
+)
+RELS = "mom dad wife husband son daughter sister brother friend boss".split()
+PARTS = "button screen handle lid battery cable strap zipper switch cover plug motor hinge".split()
+ENDS = (".", ".", ".", ".", "!", "!", "?", "...", "!!", "…")
+DECOR = (
+    " Check http://www.example.com/item/B00{n} for details.",
+    " See https://amzn.to/{n}x for the photos.",
+    " @amazon please fix this!",
+    " #fail",
+    " 😀",
+    " 👍🏽👍🏽",
+    " ❤️",
+    " I'd call it &#34;{adj}&#34; at best.",
+    " Love it &amp; would buy again.",
+    " 10/10",
+)
+SEPARATORS = (" ", " ", " ", " ", " ", " ", "<br /><br />", "<br />", "\n", "  ")
+
+
+def sentence_pool(seed: int, size: int = 4000) -> list[str]:
+    """Distinct review sentences built from the vocabulary (deterministic for a seed)."""
+    rnd = random.Random(seed)
+    pool = []
+    for i in range(size):
+        template = rnd.choice(OPINIONS if i % 3 else SERVICE)
+        text = template.format(
+            p=rnd.choice(PRODUCTS), adj=rnd.choice(ADJ), adj2=rnd.choice(ADJ), adv=rnd.choice(ADV),
+            verb=rnd.choice(VERBS), n=rnd.randint(2, 60), rel=rnd.choice(RELS), rel_pron=rnd.choice(("she", "he")),
+            part=rnd.choice(PARTS), part2=rnd.choice(PARTS),
+        )
+        extra = rnd.random()
+        if extra < 0.5:  # a second clause
+            text += ", " + rnd.choice(OPINIONS).format(
+                p=rnd.choice(PRODUCTS), adj=rnd.choice(ADJ), adj2=rnd.choice(ADJ), adv=rnd.choice(ADV),
+                verb=rnd.choice(VERBS), n=rnd.randint(2, 60), rel=rnd.choice(RELS), rel_pron="she",
+                part=rnd.choice(PARTS), part2=rnd.choice(PARTS),
+            ).lower()
+        pool.append(text + rnd.choice(ENDS))
+    return pool
+
+
+def decorations(seed: int) -> list[str]:
+    rnd = random.Random(seed + 1)
+    return [d.format(n=rnd.randint(10, 99999), adj=rnd.choice(ADJ)) for d in DECOR for _ in range(20)]
+
+
+def _pick(array_col, key: int, size: int):
+    return F.element_at(array_col, (F.pmod(F.xxhash64(F.col("id"), F.lit(key)), F.lit(size)) + 1).cast("int"))
+
+
+def generate_documents(spark: SparkSession, rows: int, seed: int) -> DataFrame:
+    """``rows`` English reviews in the documents contract, with built-in functions only."""
+    pool = sentence_pool(seed)
+    decor = decorations(seed)
+    sep = "\x1e"
+    pool_col = F.split(F.lit(sep.join(pool)), sep)
+    decor_col = F.split(F.lit(sep.join(decor)), sep)
+    seps_col = F.split(F.lit(sep.join(SEPARATORS)), sep)
+    n_sentences = F.pmod(F.xxhash64(F.col("id"), F.lit(seed)), F.lit(5)) + 4  # 4..8
+    parts = []
+    for k in range(8):
+        piece = F.concat(_pick(pool_col, seed * 100 + k, len(pool)), _pick(seps_col, seed * 100 + 50 + k, len(SEPARATORS)))
+        parts.append(F.when(F.lit(k) < n_sentences, piece))
+    has_decor = F.pmod(F.xxhash64(F.col("id"), F.lit(seed + 7)), F.lit(10)) < 4  # 40% of reviews
+    parts.append(F.when(has_decor, _pick(decor_col, seed + 8, len(decor))))
+    text = F.trim(F.concat_ws("", *parts))
+    h = lambda k: F.xxhash64(F.col("id"), F.lit(seed + k))  # noqa: E731
+    seconds = F.pmod(h(11), F.lit(MONTHS * 30 * 86400)) + F.lit(int(START.timestamp()))
+    created_at = F.timestamp_seconds(seconds)
+    stars = (F.pmod(h(12), F.lit(5)) + 1).cast("int")
+    total_votes = F.pmod(h(13), F.lit(20)).cast("int")
+    documents_df = spark.range(rows).select(
+        F.lit(SOURCE).alias("source"),
+        F.concat(F.lit("R"), F.lpad(F.hex(F.col("id")), 10, "0")).alias("doc_id"),
+        F.concat(F.lit("U"), F.pmod(h(14), F.lit(max(rows // 5, 1))).cast("string")).alias("user_id"),
+        created_at.alias("created_at"),
+        C.month_of(created_at).alias("month"),
+        F.lit("en").alias("lang"),
+        text.alias("text"),
+        F.concat(F.lit("B0"), F.pmod(h(15), F.lit(50000)).cast("string")).alias("product_id"),
+        F.pmod(h(16), F.lit(20000)).cast("string").alias("product_parent"),
+        F.concat(F.lit("Product "), F.pmod(h(15), F.lit(50000)).cast("string")).alias("product_title"),
+        F.lit("Electronics").alias("product_category"),
+        stars.alias("star_rating"),
+        F.least(F.pmod(h(17), F.lit(20)).cast("int"), total_votes).alias("helpful_votes"),
+        total_votes.alias("total_votes"),
+        (F.pmod(h(18), F.lit(10)) < 8).alias("verified_purchase"),
+        F.lit(False).alias("vine"),
+        F.lit("US").alias("marketplace"),
+        F.concat(F.lit("Review of product "), F.pmod(h(15), F.lit(50000)).cast("string")).alias("headline"),
+        F.lit("bench/generated").alias("source_file"),
+    )
+    return schemas.conform(documents_df, schemas.DOCUMENTS)
+
+
+def ensure_documents(spark: SparkSession, cfg: config_mod.Config, rows: int, seed: int, regenerate: bool) -> float:
+    """Generate the documents once per (rows, seed); returns the seconds spent (0 when reused)."""
+    uri = cfg.uri("documents")
+    stamp = config_mod.local_path(cfg.base_uri) / "documents.json"
+    wanted = {"rows": rows, "seed": seed, "months": MONTHS, "pool": 4000, "sentences": "4-8"}
+    if not regenerate and stamp.exists() and json.loads(stamp.read_text()) == wanted and io.path_exists(spark, uri):
+        return 0.0
+    path = config_mod.local_path(uri)
+    if path.exists():
+        shutil.rmtree(path)
+    t = time.monotonic()
+    io.write_partitioned(generate_documents(spark, rows, seed), uri, schemas.PARTITIONS["documents"])
+    stamp.write_text(json.dumps(wanted))
+    return time.monotonic() - t
+
+
+# ------------------------------------------------------------------------------------------ baseline
+def baseline(spark: SparkSession, documents_uri: str, out_uri: str) -> float:
+    """The seed notebook's way: row-at-a-time Python UDFs, then a write partitioned by month."""
+    from pyspark.ml.feature import StopWordsRemover
+
+    stop = frozenset(StopWordsRemover.loadDefaultStopWords("english"))
+    url_re = re.compile(r"http\S+|www\.\S+")
+    html_re = re.compile(r"<[^>]+>|&[a-z#0-9]+;")
+    mention_re = re.compile(r"@\w+")
+    other_re = re.compile(r"[^a-zà-öø-ÿ'\s]")
+
+    @F.udf(T.StringType())
+    def clean_text(text):
+        if text is None:
+            return None
+        text = text.lower()
+        text = url_re.sub(" ", text)
+        text = html_re.sub(" ", text)
+        text = mention_re.sub(" ", text)
+        text = other_re.sub(" ", text)
+        return " ".join(text.split())
+
+    @F.udf(T.ArrayType(T.StringType()))
+    def tokenize(text):
+        if text is None:
+            return []
+        return [w.strip("'") for w in text.split() if w not in stop and len(w.strip("'")) >= 2]
+
+    @F.udf(T.StringType())
+    def to_month(ts):
+        return ts.strftime("%Y-%m") if ts is not None else None
+
+    t = time.monotonic()
+    documents_df = spark.read.parquet(documents_uri)
+    cleaned_df = documents_df.withColumn("text_clean", clean_text(F.col("text")))
+    tokens_df = cleaned_df.withColumn("tokens", tokenize(F.col("text_clean")))
+    month_df = tokens_df.withColumn("month", to_month(F.col("created_at")))
+    month_df.write.mode("overwrite").partitionBy("month").parquet(out_uri)
+    return time.monotonic() - t
+
+
+# ------------------------------------------------------------------------------------------ project
+def run_project(spark: SparkSession, cfg: config_mod.Config, engine: str) -> tuple[float, dict]:
+    engine_cfg = config_mod.Config(json.loads(json.dumps(cfg)))
+    engine_cfg.path = cfg.path
+    engine_cfg["preprocess"]["engine"] = engine
+    args = argparse.Namespace(sources=None, months=None, run_id=f"bench-{engine}-{io.new_run_id()}")
+    t = time.monotonic()
+    manifest = job.run(spark, engine_cfg, args)
+    return time.monotonic() - t, {
+        "read": manifest.read, "written": manifest.written, "sentences": manifest.extra["sentences"],
+        "steps": manifest.extra["seconds"],
+    }
+
+
+# ------------------------------------------------------------------------------------------ profile
+def _timed(fn) -> float:
+    t = time.monotonic()
+    fn()
+    return round(time.monotonic() - t, 2)
+
+
+def _noop(df: DataFrame) -> None:
+    df.write.format("noop").mode("overwrite").save()
+
+
+def profile_steps(spark: SparkSession, cfg: config_mod.Config, engines_to_run: list[str]) -> dict[str, float]:
+    options = TextOptions.from_config(cfg["preprocess"])
+    uri = cfg.uri("documents")
+    scratch = cfg.uri("profile")
+    kept_df = job.kept_documents(job.mark_missing_text(job.read_documents(spark, uri)))
+    out: dict[str, float] = {}
+
+    def step(name: str, fn) -> None:
+        out[name] = _timed(fn)
+        print(f"  profile {name}: {out[name]:.2f}s", flush=True)
+
+    step("read text column", lambda: _noop(job.read_documents(spark, uri).select("text")))
+    step("read all columns", lambda: _noop(job.read_documents(spark, uri)))
+    step("count (outcome aggregate)", lambda: io.outcome_counts(job.mark_missing_text(job.read_documents(spark, uri)), ["source", "month"]))
+    for engine in engines_to_run:
+        step(f"{engine}: documents features, no write", lambda e=engine: _noop(engines.with_document_features(kept_df, options, e)))
+        step(f"{engine}: features with sentences, no write", lambda e=engine: _noop(engines.with_text_features(kept_df, options, e)))
+        step(f"{engine}: sentence rows, no write", lambda e=engine: _noop(engines.sentence_rows(kept_df, options, e)))
+    # the pieces of the sentence/normalise work, built-ins versus spark-nlp
+    text_df = kept_df.select("text", "lang")
+    step("sql: split_sentences only", lambda: _noop(text_df.select(C.split_sentences(F.col("text")))))
+    step("sql: normalize_text only (whole text)", lambda: _noop(text_df.select(C.normalize_text(F.col("text")))))
+    if "sparknlp" in engines_to_run:
+        from pyspark.ml import Pipeline
+
+        stages = engines.sparknlp_pipeline(options).getStages()
+        prepared_df = text_df.select(F.col("text").alias("_text"))
+        step("sparknlp: DocumentAssembler + SentenceDetector only", lambda: _noop(Pipeline(stages=stages[:2]).fit(prepared_df).transform(prepared_df).select("_sentence.result")))
+        one_doc_df = text_df.select(F.col("text").alias("_text"))
+        from sparknlp.annotator import DocumentNormalizer
+        from sparknlp.base import DocumentAssembler
+
+        from vocspark.text import rules
+
+        normalise_stages = [
+            DocumentAssembler().setInputCol("_text").setOutputCol("_document").setCleanupMode("disabled"),
+            DocumentNormalizer().setInputCols(["_document"]).setOutputCol("_norm").setAction("clean")
+            .setPatterns(["(?i)" + rules.NORMALISE_PATTERN]).setReplacement(" ").setLowercase(True).setPolicy("all"),
+        ]
+        step("sparknlp: DocumentNormalizer only (whole text)", lambda: _noop(Pipeline(stages=normalise_stages).fit(one_doc_df).transform(one_doc_df).select("_norm.result")))
+    # writes: through io.write_partitioned (shuffle by source, month) versus straight partitionBy (no shuffle)
+    docs_df = job.to_documents_clean(engines.with_document_features(kept_df, options, "arrow"))
+    sentences_df = job.to_sentences(engines.sentence_rows(kept_df, options, "arrow"))
+    parts = schemas.PARTITIONS["documents_clean"]
+    step("arrow: write documents_clean via io.write_partitioned (shuffle)", lambda: io.write_partitioned(docs_df, f"{scratch}/dc_shuffle", parts))
+    step("arrow: write documents_clean, partitionBy without shuffle", lambda: docs_df.write.mode("overwrite").partitionBy(*parts).parquet(f"{scratch}/dc_direct"))
+    step("arrow: write sentences via io.write_partitioned (shuffle)", lambda: io.write_partitioned(sentences_df, f"{scratch}/s_shuffle", parts))
+    step("arrow: write sentences, partitionBy without shuffle", lambda: sentences_df.write.mode("overwrite").partitionBy(*parts).parquet(f"{scratch}/s_direct"))
+
+    def persisted() -> None:
+        dc_df, s_df, cached_df = job.text_outputs(kept_df, options, "arrow", strategy="persist")
+        io.write_partitioned(dc_df, f"{scratch}/p_dc", parts)
+        io.write_partitioned(s_df, f"{scratch}/p_s", parts)
+        cached_df.unpersist()
+
+    step("arrow: both writes, persist strategy", persisted)
+
+    def recomputed() -> None:
+        dc_df, s_df, _ = job.text_outputs(kept_df, options, "arrow", strategy="recompute")
+        io.write_partitioned(dc_df, f"{scratch}/r_dc", parts)
+        io.write_partitioned(s_df, f"{scratch}/r_s", parts)
+
+    step("arrow: both writes, recompute strategy", recomputed)
+    key = "spark.sql.execution.arrow.maxRecordsPerBatch"
+    before = spark.conf.get(key)
+    for size in (1000, 2500, 5000, 10000, 20000):
+        spark.conf.set(key, str(size))
+        step(f"arrow: documents features, no write, batch {size}", lambda: _noop(engines.with_document_features(kept_df, options, "arrow")))
+    spark.conf.set(key, before)
+    path = config_mod.local_path(scratch)
+    if path is not None and path.exists():
+        shutil.rmtree(path)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ main
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--config", default=str(ROOT / "conf" / "local.yaml"))
+    parser.add_argument("--work", default="/tmp/vocspark-bench", help="folder for the generated data and outputs")
+    parser.add_argument("--engines", default=",".join(ENGINES), help="engines to run end to end")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--profile-steps", action="store_true")
+    parser.add_argument("--regenerate", action="store_true", help="generate the documents even if cached")
+    parser.add_argument("--progress", action="store_true", help="show Spark's console progress bar")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args(argv)
+
+    work = Path(args.work) / f"rows-{args.rows}"
+    work.mkdir(parents=True, exist_ok=True)
+    overrides = dict(config_mod.parse_override(o) for o in args.overrides)
+    overrides["base_uri"] = str(work)
+    cfg = config_mod.load(args.config, overrides)
+    if not args.progress:  # the console progress bar would interleave with the result lines
+        cfg["spark"]["conf"].setdefault("spark.ui.showConsoleProgress", "false")
+    default_engine = cfg["preprocess"]["engine"]
+    engines_to_run = [e.strip() for e in args.engines.split(",") if e.strip()]
+    if default_engine not in engines_to_run:
+        engines_to_run.insert(0, default_engine)
+    spark = build_session(cfg, app_name="vocspark-bench-preprocess")
+    spark.sparkContext.setLogLevel("ERROR")
+    cores = spark.sparkContext.defaultParallelism or os.cpu_count() or 1
+
+    gen_seconds = ensure_documents(spark, cfg, args.rows, args.seed, args.regenerate)
+    if gen_seconds:
+        print(f"generated {args.rows} reviews in {gen_seconds:.1f}s", flush=True)
+    sample = job.read_documents(spark, cfg.uri("documents")).select(F.length("text").alias("n")).agg(
+        F.avg("n").alias("avg"), F.expr("percentile_approx(n, array(0.05, 0.5, 0.95))").alias("p")
+    ).first()
+    print(f"text length: mean {sample['avg']:.0f} chars, p5/p50/p95 {sample['p']}", flush=True)
+
+    results: dict[str, dict] = {}
+    profile = None
+    if args.profile_steps:
+        print("profile (seconds, each step a separate Spark job over all rows):", flush=True)
+        profile = profile_steps(spark, cfg, engines_to_run)
+    for engine in engines_to_run:
+        seconds, info = run_project(spark, cfg, engine)
+        results[f"project[{engine}]"] = {"rows": info["read"], "seconds": round(seconds, 2), **info}
+        print(_line(f"project[{engine}]", info["read"], seconds, cores), flush=True)
+    if not args.skip_baseline:
+        seconds = baseline(spark, cfg.uri("documents"), cfg.uri("baseline"))
+        results["baseline"] = {"rows": args.rows, "seconds": round(seconds, 2)}
+        print(_line("baseline", args.rows, seconds, cores), flush=True)
+
+    for entry in results.values():
+        entry["rows_per_s"] = round(entry["rows"] / entry["seconds"], 1)
+        entry["rows_per_s_per_core"] = round(entry["rows"] / entry["seconds"] / cores, 1)
+    project = results[f"project[{default_engine}]"]
+    ratio = project["rows_per_s"] / results["baseline"]["rows_per_s"] if "baseline" in results else None
+    report = {
+        "rows": args.rows,
+        "cores": cores,
+        "default_engine": default_engine,
+        "spark": spark.version,
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "arrow_max_records_per_batch": spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch"),
+        "results": results,
+        "ratio": round(ratio, 2) if ratio is not None else None,
+        "profile": profile,
+    }
+    write_results(report)
+    spark.stop()
+    print(f"ratio: {ratio:.2f}" if ratio is not None else "ratio: n/a (baseline skipped)")
+    return 0
+
+
+def _line(name: str, rows: int, seconds: float, cores: int) -> str:
+    return (
+        f"{name}: rows {rows}, seconds {seconds:.1f}, rows/s {rows / seconds:,.0f}, "
+        f"rows/s per core {rows / seconds / cores:,.0f}"
+    )
+
+
+def write_results(report: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stem = RESULTS / f"preprocess-{report['rows']}"
+    stem.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+    lines = [
+        f"# preprocess benchmark, {report['rows']:,} reviews",
+        "",
+        f"{report['date']}, Spark {report['spark']}, {report['cores']} cores, default engine "
+        f"`{report['default_engine']}`, ratio (project / baseline throughput): **{report['ratio']}**",
+        "",
+        "| run | rows | seconds | rows/s | rows/s per core |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, r in report["results"].items():
+        lines.append(f"| {name} | {r['rows']:,} | {r['seconds']:.1f} | {r['rows_per_s']:,.0f} | {r['rows_per_s_per_core']:,.0f} |")
+    if report.get("profile"):
+        lines += ["", "## Steps (seconds, each a separate Spark job over all rows)", "", "| step | seconds |", "|---|---:|"]
+        lines += [f"| {k} | {v:.2f} |" for k, v in report["profile"].items()]
+    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,224 @@
+"""preprocess: ``documents`` -> ``documents_clean`` + ``sentences`` (+ rejected rows and a run manifest).
+
+1. Read ``documents`` (optionally only some sources and months: ``--sources a,b``, ``--months 2021-01,2021-02``,
+   both pruning partitions). A document whose text is null or blank is rejected (``missing_text``) and written
+   to ``rejected/``; every other document is kept, also when nothing is left of it after cleaning (then
+   ``tokens`` is empty and ``n_tokens`` 0: the classifiers give it a null prediction with a reason).
+2. Text features with the configured engine (``preprocess.engine``: arrow, sql or sparknlp; see
+   :mod:`vocspark.text.engines`), options ``remove_stopwords``, ``stemming``, ``min_token_chars``.
+3. Write ``documents_clean`` (documents + text_clean, tokens, n_tokens, n_sentences) and ``sentences`` (one
+   row per sentence, ``sentence_idx`` 0-based) partitioned by source and month with dynamic partition
+   overwrite: a rerun replaces exactly the partitions it read and leaves the same rows. ``month`` is the one
+   ingest derived with ``date_format(created_at, 'yyyy-MM')``; preprocess keeps it.
+
+Counting: one small aggregate over the input (rows per source, month and outcome) gives read, written and
+rejected, before anything is written; the sentence count comes from the footers of the written ``sentences``
+files of the partitions this run wrote (no data is read back). With the ``arrow`` engine the two outputs are
+computed by two passes over the input (documents, then sentence rows emitted flat by the Python worker),
+which the benchmark measured faster than caching the features; the other engines persist their features
+once and write both outputs from them (``bench/preprocess.py --profile-steps`` measures both ways).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import re
+import time
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from vocspark import io, schemas
+from vocspark.config import Config, ConfigError
+from vocspark.text import columns as C
+from vocspark.text import engines
+from vocspark.text.options import TextOptions
+
+log = logging.getLogger(__name__)
+JOB = "preprocess"
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# "recompute": two passes over the input (one per output); "persist": features cached once, both outputs from
+# the cache. Chosen per engine from bench/preprocess.py --profile-steps.
+STRATEGY = {"arrow": "recompute", "sql": "persist", "sparknlp": "persist"}
+
+
+# ------------------------------------------------------------------------------------------ arguments
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sources", default=None, help="comma-separated sources to preprocess (default: all)")
+    parser.add_argument(
+        "--months", default=None, help="comma-separated months yyyy-MM to preprocess (default: all)"
+    )
+
+
+def parse_list(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        items = [str(v).strip() for v in value]
+    else:
+        items = [v.strip() for v in str(value).split(",")]
+    items = [v for v in items if v]
+    return items or None
+
+
+def parse_months(value: str | None) -> list[str] | None:
+    months = parse_list(value)
+    for month in months or []:
+        if not MONTH_RE.match(month):
+            raise ConfigError(f"--months: `{month}` is not a month yyyy-MM")
+    return months
+
+
+# ------------------------------------------------------------------------------------------ transformations
+def read_documents(
+    spark: SparkSession, uri: str, sources: list[str] | None = None, months: list[str] | None = None
+) -> DataFrame:
+    """The ``documents`` dataset, restricted to ``sources`` and ``months`` (partition pruning)."""
+    documents_df = io.read_dataset(spark, uri, schemas.DOCUMENTS)
+    if sources:
+        documents_df = documents_df.where(F.col("source").isin(sources))
+    if months:
+        documents_df = documents_df.where(F.col("month").isin(months))
+    return documents_df
+
+
+def mark_missing_text(df: DataFrame) -> DataFrame:
+    """``_outcome`` = ``rejected:missing_text`` when the text is null or only whitespace, else null (kept)."""
+    is_missing_text = F.col("text").isNull() | (F.length(C.trim_whitespace(F.col("text"))) == F.lit(0))
+    return df.withColumn(io.OUTCOME, io.first_outcome((is_missing_text, io.reject("missing_text"))))
+
+
+def kept_documents(marked_df: DataFrame) -> DataFrame:
+    return marked_df.where(F.col(io.OUTCOME).isNull()).drop(io.OUTCOME)
+
+
+def with_raw_record(marked_df: DataFrame) -> DataFrame:
+    """``raw`` = the document as JSON (what rejected rows keep)."""
+    record = F.to_json(F.struct(*[F.col(c) for c in schemas.DOCUMENTS.names]))
+    return marked_df.withColumn("raw", record)
+
+
+def to_documents_clean(features_df: DataFrame) -> DataFrame:
+    return schemas.conform(features_df, schemas.DOCUMENTS_CLEAN)
+
+
+def to_sentences(sentences_df: DataFrame) -> DataFrame:
+    return schemas.conform(sentences_df, schemas.SENTENCES)
+
+
+def text_outputs(
+    kept_df: DataFrame, options: TextOptions, engine: str, strategy: str | None = None
+) -> tuple[DataFrame, DataFrame, DataFrame | None]:
+    """(documents_clean, sentences, cached features or None) for the kept documents.
+
+    ``strategy`` ``recompute``: each output is its own pass over ``kept_df`` (with ``arrow`` the sentence
+    rows come flat from the Python worker); ``persist``: the features are computed once, persisted, and both
+    outputs come from them (the caller unpersists the third element).
+    """
+    strategy = strategy or STRATEGY[engine]
+    if strategy == "recompute":
+        documents_clean_df = to_documents_clean(engines.with_document_features(kept_df, options, engine))
+        sentences_df = to_sentences(engines.sentence_rows(kept_df, options, engine))
+        return documents_clean_df, sentences_df, None
+    if strategy != "persist":
+        raise ValueError(f"unknown strategy {strategy!r}")
+    features_df = engines.with_text_features(kept_df, options, engine).persist(StorageLevel.MEMORY_AND_DISK)
+    return (
+        to_documents_clean(features_df),
+        to_sentences(engines.explode_sentences(features_df)),
+        features_df,
+    )
+
+
+# ------------------------------------------------------------------------------------------ job
+def count_rows(spark: SparkSession, uri: str, partitions: list[tuple[str, str]]) -> int:
+    """Rows of the (source, month) partitions of a written dataset, from the Parquet footers only."""
+    if not partitions or not io.path_exists(spark, uri):
+        return 0
+    written_df = spark.read.option("basePath", uri).parquet(uri)
+    wanted = F.lit(False)
+    for source, month in partitions:
+        wanted = wanted | ((F.col("source") == F.lit(source)) & (F.col("month") == F.lit(month)))
+    return written_df.where(wanted).count()
+
+
+def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manifest:
+    sources = parse_list(getattr(args, "sources", None))
+    months = parse_months(getattr(args, "months", None))
+    run_id = getattr(args, "run_id", None) or io.new_run_id()
+    section = cfg["preprocess"]
+    engine = section["engine"]
+    options = TextOptions.from_config(section)
+    files_per_partition = section["output_partitions_per_month"]
+
+    documents_uri = cfg.uri("documents")
+    inputs = {"documents": documents_uri}
+    io.require_inputs(spark, inputs)  # fail before any write, naming the path
+    outputs = {
+        "documents_clean": cfg.uri("documents_clean"),
+        "sentences": cfg.uri("sentences"),
+        "rejected": cfg.uri("rejected"),
+    }
+    manifest = io.Manifest(
+        JOB, run_id, args={k: v for k, v in vars(args).items() if k != "JOB_NAME"}, inputs=inputs, outputs=outputs
+    )
+    manifest.extra.update({"engine": engine, "options": dataclasses.asdict(options)})
+    seconds: dict[str, float] = {}
+
+    t0 = time.monotonic()
+    marked_df = mark_missing_text(read_documents(spark, documents_uri, sources, months))
+    counts = io.outcome_counts(marked_df, ["source", "month"])
+    manifest.add_counts(counts)
+    partitions = sorted({(r["source"], r["month"]) for r in counts if r["outcome"] == "written"})
+    seconds["read_and_count"] = _lap(t0)
+    log.info(
+        "preprocess: %d documents read (%d kept, %d rejected) in %.1fs",
+        manifest.read, manifest.written, sum(manifest.rejected.values()), seconds["read_and_count"],
+    )
+
+    t = time.monotonic()
+    documents_clean_df, sentences_df, cached_df = text_outputs(kept_documents(marked_df), options, engine)
+    try:
+        io.write_partitioned(
+            documents_clean_df, outputs["documents_clean"], schemas.PARTITIONS["documents_clean"], files_per_partition
+        )
+        seconds["write_documents_clean"] = _lap(t)
+        log.info(
+            "preprocess: wrote %d documents_clean rows (%s engine) in %.1fs",
+            manifest.written, engine, seconds["write_documents_clean"],
+        )
+        t = time.monotonic()
+        io.write_partitioned(
+            sentences_df, outputs["sentences"], schemas.PARTITIONS["sentences"], files_per_partition
+        )
+        seconds["write_sentences"] = _lap(t)
+    finally:
+        if cached_df is not None:
+            cached_df.unpersist()
+    t = time.monotonic()
+    n_sentences = count_rows(spark, outputs["sentences"], partitions)
+    seconds["count_sentences"] = _lap(t)
+    log.info("preprocess: wrote %d sentences in %.1fs", n_sentences, seconds["write_sentences"])
+
+    t = time.monotonic()
+    if manifest.rejected:
+        rejected_df = io.rejected_rows(with_raw_record(marked_df), JOB, run_id, io.run_month())
+        io.write_rejected(rejected_df, cfg.base_uri)
+        log.info("preprocess: wrote %d rejected rows", sum(manifest.rejected.values()))
+    seconds["write_rejected"] = _lap(t)
+
+    manifest.extra.update(
+        {
+            "sentences": n_sentences,
+            "partitions": [f"source={s}/month={m}" for s, m in partitions],
+            "seconds": seconds,
+        }
+    )
+    manifest.close(spark, cfg.base_uri)
+    return manifest
+
+
+def _lap(t0: float) -> float:
+    return round(time.monotonic() - t0, 3)
