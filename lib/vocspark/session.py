@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 from pyspark.sql import SparkSession
 
@@ -85,6 +86,9 @@ def build_session(cfg: Config, app_name: str | None = None) -> SparkSession:
             return spark
     builder = SparkSession.builder.appName(name)
     if profile == "local":
+        # Python workers run the driver's interpreter (the venv that has vocspark) unless told otherwise;
+        # pyspark reads this variable when the context starts.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         master = os.environ.get("VOCSPARK_MASTER") or cfg["spark"]["master"] or "local[*]"
         builder = builder.master(master)
     for key, value in conf.items():

@@ -93,7 +93,7 @@ def comment_labels(labelled_df: DataFrame) -> DataFrame:
         F.min("cluster").alias("min_cluster"),
     )
     ranked = Window.partitionBy("doc_id").orderBy(
-        F.col("votes").desc(), F.col("train_size").desc(), F.col("min_cluster").asc()
+        F.col("votes").desc(), F.col("train_size").desc(), F.col("min_cluster").asc(), F.col("label").asc()
     )
     return (
         votes_df.withColumn("rank", F.row_number().over(ranked))
@@ -199,7 +199,9 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manife
     )
     labelled_df = label_sentences(clustered_df, mapping.clusters_df(spark), sizes_df)
     winners_df = comment_labels(labelled_df)
-    out_df = conform(predictions(docs_df, clustered_df, winners_df, category_names_df(spark, mapping), name, version))
+    out_df = conform(
+        predictions(docs_df, clustered_df, winners_df, category_names_df(spark, mapping), name, version), PREDICTIONS
+    )
 
     out_uri = cfg.uri("predictions", "topics")
     out_df = out_df.persist(StorageLevel.MEMORY_AND_DISK)

@@ -15,7 +15,9 @@ clustered; filtered: ``no_tokens`` (empty after cleaning), ``no_vector`` (no tok
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
+import io as io_std
 import json
 import logging
 import time
@@ -116,7 +118,7 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> dict[str,
     uri = model_uri(cfg, name, version)
     model.write().overwrite().save(uri)
     report = write_report(spark, uri, clustered_df, km_model, sizes, tcfg)
-    quality = planted_quality(spark, cfg, clustered_df, getattr(args, "truth", None))
+    quality = planted_quality(spark, cfg, name, version, clustered_df, sizes, getattr(args, "truth", None), uri)
     metadata = {
         "name": name,
         "version": version,
@@ -172,25 +174,21 @@ def write_report(spark, uri: str, clustered_df: DataFrame, km_model, sizes: dict
             }
         )
     io.write_text(spark, uri + "/report/clusters.json", json.dumps({"clusters": clusters}, ensure_ascii=False, indent=1))
-    io.write_text(
-        spark, uri + "/report/terms.csv",
-        "cluster,rank,term,count,score\n"
-        + "".join(f"{r['cluster']},{r['rank']},\"{r['term']}\",{r['count']},{r['score']}\n" for r in terms),
-    )
+    io.write_text(spark, uri + "/report/terms.csv", csv_text(["cluster", "rank", "term", "count", "score"], terms))
     io.write_text(
         spark, uri + "/report/examples.csv",
-        "cluster,rank,doc_id,sentence_idx,distance,sentence\n"
-        + "".join(
-            f"{r['cluster']},{r['rank']},{r['doc_id']},{r['sentence_idx']},{r['distance']},\"{_csv(r['sentence'])}\"\n"
-            for r in examples
-        ),
+        csv_text(["cluster", "rank", "doc_id", "sentence_idx", "distance", "sentence"], examples),
     )
     io.write_text(spark, uri + "/report/report.md", report_markdown(clusters))
     return clusters
 
 
-def _csv(text: str) -> str:
-    return (text or "").replace('"', '""').replace("\n", " ")
+def csv_text(columns: list[str], rows) -> str:
+    buf = io_std.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([[row[c] for c in columns] for row in rows])
+    return buf.getvalue()
 
 
 def report_markdown(clusters: list[dict]) -> str:
@@ -205,20 +203,61 @@ def report_markdown(clusters: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def planted_quality(spark, cfg: Config, clustered_df: DataFrame, truth: str | None) -> dict | None:
-    """Purity and ARI of the clusters against the demo's planted sentence subjects, when the truth exists."""
-    from vocspark.demo.truth import sentence_truth  # demo-only dependency
+def planted_quality(
+    spark, cfg: Config, name: str, version: str, clustered_df: DataFrame, sizes: dict[int, int], truth: str | None,
+    uri: str,
+) -> dict | None:
+    """Quality against the demo's planted truth, when it is there (demo and benchmarks only).
+
+    - purity and adjusted Rand index of the clusters against the planted sentence subjects;
+    - comment-level label accuracy after applying a mapping generated from the planted truth (each cluster gets
+      its majority planted label): the label :func:`vocspark.jobs.infer_topics.comment_labels` gives each
+      training comment from its clusters, against the label the same rule gives from the planted sentence
+      labels. The generated mapping is saved as ``<model>/demo_mapping.yaml`` (clearly marked demo only).
+    """
+    import yaml
+
+    from vocspark.demo.truth import mapping_from_truth, sentence_truth  # demo-only dependency
+    from vocspark.jobs.infer_topics import comment_labels, label_sentences
+    from vocspark.models.topic_mapping import DEFAULT_CATEGORIES, parse_mapping
 
     truth_df = sentence_truth(spark, truth or cfg.uri("truth"))
     if truth_df is None:
         return None
-    table = (
-        clustered_df.join(truth_df, ["doc_id", "sentence_idx"])
-        .groupBy("cluster", "subject").count().collect()  # k x subjects rows
-    )
-    pairs = [(r["cluster"], r["subject"], r["count"]) for r in table]
-    quality = topics.contingency_quality(pairs)
+    truth_df = truth_df.persist(StorageLevel.MEMORY_AND_DISK)
+    table = clustered_df.join(truth_df, ["doc_id", "sentence_idx"]).groupBy("cluster", "subject").count().collect()
+    quality = topics.contingency_quality([(r["cluster"], r["subject"], r["count"]) for r in table])  # k x subjects
     quality["matched_sentences"] = quality.pop("n")
+
+    mapping_dict = mapping_from_truth(clustered_df, truth_df, name, version, list(DEFAULT_CATEGORIES))
+    mapping = parse_mapping(mapping_dict, origin="demo mapping")
+    io.write_text(spark, uri + "/demo_mapping.yaml", yaml.safe_dump(mapping_dict, allow_unicode=True, sort_keys=False))
+    sizes_df = spark.createDataFrame(list(sizes.items()), "cluster int, train_size long")
+    predicted_df = comment_labels(label_sentences(clustered_df, mapping.clusters_df(spark), sizes_df))
+    severity_of = F.create_map(*[x for i, c in enumerate(mapping.categories) for x in (F.lit(c), F.lit(i))])
+    severity = severity_of[F.col("category")]
+    planted_df = comment_labels(
+        truth_df.select(
+            "doc_id", "label", "subject", "category", severity.alias("severity"),
+            F.lit(0).cast("long").alias("train_size"), F.lit(0).alias("cluster"),
+        )
+    )
+    docs_df = clustered_df.select("doc_id").distinct()
+    scored = (
+        docs_df.join(planted_df.select("doc_id", F.col("label").alias("planted")), "doc_id")
+        .join(predicted_df.select("doc_id", F.col("label").alias("predicted")), "doc_id", "left")
+        .agg(
+            F.count(F.lit(1)).alias("comments"),
+            F.sum(F.when(F.col("planted") == F.col("predicted"), 1).otherwise(0)).alias("correct"),
+        )
+        .first()
+    )
+    truth_df.unpersist()
+    comments = int(scored["comments"] or 0)
+    quality["comment_label_accuracy"] = round(int(scored["correct"] or 0) / comments, 6) if comments else None
+    quality["comments_scored"] = comments
+    quality["demo_mapping"] = uri + "/demo_mapping.yaml"
+    quality["labelled_clusters"] = sum(1 for v in mapping.clusters.values() if v is not None)
     return quality
 
 
