@@ -23,6 +23,10 @@ DEV = [
     "boto3==1.35.99",
     "moto[server]==5.0.28",
     "build==1.2.2",
+    # benchmark baselines (bench/topics): gensim Word2Vec and scikit-learn KMeans
+    "gensim==4.3.3",
+    "scikit-learn==1.5.2",
+    "scipy==1.13.1",
     "wheel",
 ]
 
