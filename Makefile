@@ -1,5 +1,5 @@
 # VoC Spark: one-command setup, demo, tests and benchmarks.
-#   make demo   install everything, fetch the jars, generate the demo data, run ingest + preprocess
+#   make demo   install everything, fetch the jars, generate the demo data, run every job on it
 #   make test   install everything, fetch the jars, run the test suite
 SHELL := /bin/bash
 PYTHON ?= python3.11
@@ -8,12 +8,15 @@ PY := $(VENV)/bin/python
 CONFIG ?= conf/local.yaml
 DEMO_BASE ?= data
 N ?= 1000000
+# The demo data covers demo.months (6) months from demo.start_date (2021-01-01): user modes as of its end.
+DEMO_AS_OF ?= 2021-07-01
+DEMO_MODEL := $(DEMO_BASE)/models/instagram/demo
 PYTEST_ARGS ?=
 
 export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 
-.PHONY: install jars demo test bench-preprocess package clean help
+.PHONY: install jars demo test bench-preprocess bench-topics bench-user-mode package clean help
 
 help:
 	@grep -E '^#   ' Makefile | sed 's/^#   //'
@@ -33,6 +36,11 @@ demo: jars
 	$(PY) jobs/generate_demo_data.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 	$(PY) jobs/ingest.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 	$(PY) jobs/preprocess.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
+	$(PY) jobs/train_topics.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model instagram --version demo
+	@echo "demo only: the topic mapping is generated from the planted truth ($(DEMO_MODEL)/demo_mapping.yaml)"
+	$(PY) jobs/infer_topics.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model instagram --version demo \
+		--mapping $(DEMO_MODEL)/demo_mapping.yaml
+	$(PY) jobs/user_mode.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --as-of $(DEMO_AS_OF)
 	$(PY) -m vocspark.summary --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 
 test: jars
@@ -40,6 +48,12 @@ test: jars
 
 bench-preprocess: jars
 	$(PY) bench/preprocess.py --rows $(N)
+
+bench-topics: jars
+	$(PY) bench/topics.py $(if $(filter-out 1000000,$(N)),--comments $(N),)
+
+bench-user-mode: jars
+	$(PY) bench/user_mode.py $(if $(filter-out 1000000,$(N)),--comments $(N),)
 
 package: install
 	$(PY) -m build --wheel --outdir dist .

@@ -22,6 +22,9 @@ import datetime as dt
 import json
 import logging
 import time
+from pathlib import Path
+
+import yaml
 
 from pyspark import StorageLevel
 from pyspark.ml import PipelineModel
@@ -30,10 +33,10 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from vocspark import io
-from vocspark.config import Config, PROJECT_ROOT
+from vocspark.config import PROJECT_ROOT, Config, ConfigError, to_uri
 from vocspark.jobs.train_topics import latest_version, model_name, model_uri
 from vocspark.models import topics
-from vocspark.models.topic_mapping import UNASSIGNED, TopicMapping, load_mapping
+from vocspark.models.topic_mapping import UNASSIGNED, TopicMapping, parse_mapping
 from vocspark.schemas import conform
 
 log = logging.getLogger(__name__)
@@ -161,8 +164,16 @@ def months_to_score(args: argparse.Namespace) -> list[str] | None:
 
 
 def mapping_path(cfg: Config, name: str, explicit: str | None) -> str:
+    """``--mapping``, else ``topics.<name>.mapping``, else ``conf/topics/<name>.yaml``; as a URI (local or S3)."""
     path = explicit or cfg["topics"][name]["mapping"] or str(PROJECT_ROOT / "conf" / "topics" / f"{name}.yaml")
-    return path
+    return to_uri(path, Path.cwd())
+
+
+def read_mapping(spark: SparkSession, uri: str) -> TopicMapping:
+    """Load a mapping from a local path or an S3 URI (so Glue and EMR jobs can keep it next to the data)."""
+    if not io.path_exists(spark, uri):
+        raise ConfigError(f"topic mapping not found: {uri}")
+    return parse_mapping(yaml.safe_load(io.read_text(spark, uri)), origin=uri)
 
 
 def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manifest:
@@ -175,7 +186,7 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manife
     uri = model_uri(cfg, name, version)
     io.require_inputs(spark, {"model": uri})
     metadata = json.loads(io.read_text(spark, uri + "/metadata.json"))
-    mapping = load_mapping(mapping_path(cfg, name, getattr(args, "mapping", None)))
+    mapping = read_mapping(spark, mapping_path(cfg, name, getattr(args, "mapping", None)))
     mapping.check_model(name, version, metadata["k"])  # before any Spark work
     model = PipelineModel.load(uri)
     manifest = io.Manifest(JOB, run_id, args={k: v for k, v in vars(args).items() if k != "JOB_NAME"},
