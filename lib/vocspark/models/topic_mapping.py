@@ -143,14 +143,6 @@ def parse_mapping(data: Any, origin: str = "mapping") -> TopicMapping:
     )
 
 
-def load_mapping(path: str | Path) -> TopicMapping:
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"topic mapping not found: {path}")
-    with path.open(encoding="utf-8") as fh:
-        return parse_mapping(yaml.safe_load(fh), origin=str(path))
-
-
 def skeleton(model: str, version: str, clusters: list[dict[str, Any]], categories: list[str] | None = None) -> str:
     """YAML text for a new mapping: every cluster unlabelled, its size and top terms as a comment.
 
