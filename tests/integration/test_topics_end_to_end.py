@@ -1,0 +1,115 @@
+"""generate -> ingest -> preprocess -> train_topics -> infer_topics -> user_mode on a small generated dataset:
+model files and metadata, the demo mapping from planted truth, predictions per month, the unlabelled-cluster
+report, the mapping skeleton command, version checks and idempotent reruns."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from pyspark.sql import functions as F
+
+from vocspark import config, io
+from vocspark.jobs import generate_demo_data, infer_topics, ingest, preprocess, train_topics
+from vocspark.models import topic_mapping
+from vocspark.models.topic_mapping import MappingVersionError
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def topic_base(tmp_path_factory, spark):
+    base = tmp_path_factory.mktemp("topics")
+    cfg = cfg_for(base)
+    generate_demo_data.run(spark, cfg, argparse.Namespace(
+        reviews=0, tweets=0, comments=2500, seed=11, malformed_fraction=0.01, duplicate_fraction=0.01,
+        start_date="2021-01-01", months=3, out=None, truth=None, workers=1, run_id=None))
+    ingest.run(spark, cfg, argparse.Namespace(sources="instagram", run_id=None))
+    preprocess.run(spark, cfg, argparse.Namespace(sources=None, months=None, run_id=None))
+    return base
+
+
+def cfg_for(base: Path) -> config.Config:
+    return config.load(
+        ROOT / "conf" / "local.yaml",
+        {
+            "base_uri": str(base),
+            "topics.instagram.kmeans": {"k": 48, "max_iter": 10, "seed": 3},
+            "topics.instagram.word2vec": {"vector_size": 50, "min_count": 2, "seed": 3},
+        },
+    )
+
+
+def train(spark, cfg, version):
+    return train_topics.run(spark, cfg, argparse.Namespace(model="instagram", until=None, version=version, truth=None, run_id=None))
+
+
+def infer(spark, cfg, version, mapping, months=None):
+    return infer_topics.run(spark, cfg, argparse.Namespace(
+        model="instagram", version=version, mapping=str(mapping), months=months, last_days=None, as_of=None, run_id=None))
+
+
+def test_train_infer_and_rerun(spark, topic_base):
+    cfg = cfg_for(topic_base)
+    meta = train(spark, cfg, "t1")
+    model_dir = topic_base / "models" / "instagram" / "t1"
+    assert (model_dir / "metadata.json").exists() and (model_dir / "stages").is_dir()
+    assert (topic_base / "models" / "instagram" / "LATEST").read_text().strip() == "t1"
+    assert meta["k"] == 48 and sum(meta["cluster_sizes"].values()) == meta["training"]["sentences_clustered"]
+    assert meta["training"]["months"][-1] == "2021-03"
+    assert meta["training_cost"] > 0 and -1 <= meta["silhouette"] <= 1
+    quality = meta["quality_vs_planted_truth"]
+    assert quality["purity"] > 0.5 and quality["comment_label_accuracy"] > 0.5
+    report = json.loads((model_dir / "report" / "clusters.json").read_text())
+    assert len(report["clusters"]) == len(meta["cluster_sizes"])
+    assert all(c["top_terms"] and c["examples"] for c in report["clusters"])
+    assert (model_dir / "report" / "report.md").read_text().startswith("# Cluster report")
+    manifest = json.loads(next((topic_base / "manifests" / "train_topics").glob("*.json")).read_text())
+    assert manifest["reconciled"]
+
+    # the analyst's starting point: a skeleton for this version
+    skeleton_path = topic_base / "skeleton.yaml"
+    topic_mapping.main(["skeleton", "--model", "instagram", "--set", f"base_uri={topic_base}", "--out", str(skeleton_path)])
+    skeleton = topic_mapping.parse_mapping(yaml.safe_load(skeleton_path.read_text()))
+    assert skeleton.model_version == "t1" and set(skeleton.clusters) == {int(c) for c in meta["cluster_sizes"]}
+
+    # demo mapping (planted truth), with one cluster left unlabelled to exercise the report
+    mapping = yaml.safe_load((model_dir / "demo_mapping.yaml").read_text())
+    assert mapping["generated_from"].startswith("planted truth")
+    biggest = max(meta["cluster_sizes"], key=lambda c: meta["cluster_sizes"][c])
+    mapping["clusters"][int(biggest)] = None
+    mapping_path = topic_base / "mapping.yaml"
+    mapping_path.write_text(yaml.safe_dump(mapping, allow_unicode=True))
+
+    m1 = infer(spark, cfg, "t1", mapping_path)
+    assert m1.reconciled and m1.read == m1.written > 0
+    assert int(biggest) in m1.extra["unlabelled_clusters"]
+    preds = io.read_dataset(spark, cfg.uri("predictions", "topics"))
+    assert preds.count() == m1.written
+    assert preds.select("doc_id").distinct().count() == m1.written
+    months = sorted(p.name for p in (topic_base / "predictions" / "topics").glob("month=*"))
+    assert months == ["month=2021-01", "month=2021-02", "month=2021-03"]
+    assert preds.where((F.col("label") == "unassigned") & F.col("subject").isNotNull()).count() == 0
+    assert preds.where(F.col("label") != "unassigned").count() > m1.written / 2
+    assert set(r["category_name"] for r in preds.where(F.col("category").isNotNull()).collect()) <= {"elogio", "reclamação", "problema"}
+    report_files = list((topic_base / "reports" / "infer_topics").glob("*/unlabelled_clusters.json"))
+    assert report_files and json.loads(report_files[0].read_text())[0]["top_terms"]
+
+    before = sorted(tuple(str(v) for v in r) for r in preds.collect())
+    infer(spark, cfg, "t1", mapping_path)
+    after = sorted(tuple(str(v) for v in r) for r in io.read_dataset(spark, cfg.uri("predictions", "topics")).collect())
+    assert after == before
+
+    # one month only: the other months stay as they were
+    infer(spark, cfg, "t1", mapping_path, months="2021-02")
+    assert io.read_dataset(spark, cfg.uri("predictions", "topics")).count() == len(before)
+
+    # a mapping written for another version is refused before any Spark work
+    other = dict(mapping, model_version="t0")
+    other_path = topic_base / "other.yaml"
+    other_path.write_text(yaml.safe_dump(other, allow_unicode=True))
+    with pytest.raises(MappingVersionError, match="version `t0`"):
+        infer(spark, cfg, "t1", other_path)
