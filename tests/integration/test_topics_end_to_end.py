@@ -12,7 +12,7 @@ import yaml
 from pyspark.sql import functions as F
 
 from vocspark import config, io
-from vocspark.jobs import generate_demo_data, infer_topics, ingest, preprocess, train_topics
+from vocspark.jobs import generate_demo_data, infer_topics, ingest, preprocess, train_topics, user_mode
 from vocspark.models import topic_mapping
 from vocspark.models.topic_mapping import MappingVersionError
 
@@ -106,6 +106,22 @@ def test_train_infer_and_rerun(spark, topic_base):
     # one month only: the other months stay as they were
     infer(spark, cfg, "t1", mapping_path, months="2021-02")
     assert io.read_dataset(spark, cfg.uri("predictions", "topics")).count() == len(before)
+
+    # each user's 30-day dominant subject as of the end of the data, and a rerun that replaces it
+    def mode_args(**kw):
+        base = dict(as_of="2021-04-01", history_from=None, history_to=None, per_comment=False, predictions="topics", run_id=None)
+        base.update(kw)
+        return argparse.Namespace(**base)
+
+    m_mode = user_mode.run(spark, cfg, mode_args())
+    assert m_mode.reconciled and m_mode.written > 0 and m_mode.filtered.get("outside_window", 0) > 0
+    subjects_dir = topic_base / "user_subjects" / "as_of=2021-04-01"
+    assert subjects_dir.is_dir()
+    users = io.read_dataset(spark, cfg.uri("user_subjects"))
+    n_users = users.count()
+    assert n_users == users.select("user_id").distinct().count() > 0
+    user_mode.run(spark, cfg, mode_args())
+    assert io.read_dataset(spark, cfg.uri("user_subjects")).count() == n_users
 
     # a mapping written for another version is refused before any Spark work
     other = dict(mapping, model_version="t0")
