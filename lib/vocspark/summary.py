@@ -8,7 +8,11 @@ from pathlib import Path
 from vocspark import args as args_mod
 from vocspark.config import local_path
 
-DATASETS = ("raw", "truth", "documents", "rejected", "documents_clean", "sentences")
+DATASETS = (
+    "raw", "truth", "documents", "rejected", "documents_clean", "sentences", "models", "predictions/topics",
+    "reports", "user_subjects", "user_subjects_history",
+)
+PARTITION_GLOBS = ("*/month=*", "month=*", "as_of=*")
 
 
 def summarize(cfg) -> str:
@@ -19,7 +23,7 @@ def summarize(cfg) -> str:
     for name in DATASETS:
         folder = base / name
         if folder.exists():
-            parts = sorted({p.relative_to(folder).as_posix() for p in folder.glob("*/month=*")})
+            parts = sorted({p.relative_to(folder).as_posix() for g in PARTITION_GLOBS for p in folder.glob(g)})
             shown = ", ".join(parts[:6]) + (f", ... ({len(parts)} partitions)" if len(parts) > 6 else "")
             lines.append(f"  {name:<16} {folder}" + (f"  [{shown}]" if parts else ""))
     manifests = base / "manifests"
