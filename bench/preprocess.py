@@ -30,6 +30,7 @@ import random
 import re
 import shutil
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -54,6 +55,74 @@ RESULTS = ROOT / "bench" / "results"
 SOURCE = "amazon_reviews"
 MONTHS = 12
 START = dt.datetime(2021, 1, 1, tzinfo=dt.timezone.utc)
+
+# ------------------------------------------------------------------------------------------ CPU accounting
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_stat(pid: int) -> tuple[int, float, float, float] | None:
+    """(ppid, own cpu seconds, cpu seconds of reaped children, start time) of a process, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    own = (int(fields[11]) + int(fields[12])) / _TICK
+    return int(fields[1]), own, (int(fields[13]) + int(fields[14])) / _TICK, float(fields[19])
+
+
+class CpuSampler(threading.Thread):
+    """Samples, every ``interval`` seconds, the CPU seconds of the Spark JVM and every process below it (the
+    Python daemon and workers), remembering the last value seen per process: a worker that exits keeps its
+    time. Robust to other processes on a shared machine, unlike wall time."""
+
+    def __init__(self, root_pid: int | None, interval: float = 0.25):
+        super().__init__(daemon=True)
+        self.root_pid, self.interval = root_pid, interval
+        self.last: dict[tuple[int, float], float] = {}  # (pid, start time) -> cpu seconds
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+
+    def sample(self) -> None:
+        if self.root_pid is None:
+            return
+        stats = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                stat = _proc_stat(int(entry.name))
+                if stat is not None:
+                    stats[int(entry.name)] = stat
+        todo, seen = [self.root_pid], {}
+        while todo:
+            pid = todo.pop()
+            if pid in stats:
+                seen[(pid, stats[pid][3])] = stats[pid][1]
+                todo.extend(child for child, st in stats.items() if st[0] == pid)
+        with self.lock:
+            self.last.update(seen)
+
+    def total(self) -> float:
+        self.sample()
+        with self.lock:
+            return sum(self.last.values())
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            self.sample()
+
+
+SAMPLER: CpuSampler | None = None
+
+
+def spark_cpu_seconds() -> float:
+    return SAMPLER.total() if SAMPLER is not None and SAMPLER.root_pid is not None else float("nan")
+
+
+def jvm_pid(spark: SparkSession) -> int | None:
+    try:
+        return int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
+    except Exception:  # noqa: BLE001 - only for the report
+        return None
+
 
 # ------------------------------------------------------------------------------------------ review text
 PRODUCTS = (
@@ -213,7 +282,7 @@ def ensure_documents(spark: SparkSession, cfg: config_mod.Config, rows: int, see
 
 
 # ------------------------------------------------------------------------------------------ baseline
-def baseline(spark: SparkSession, documents_uri: str, out_uri: str) -> float:
+def baseline(spark: SparkSession, documents_uri: str, out_uri: str) -> tuple[float, float]:
     """The seed notebook's way: row-at-a-time Python UDFs, then a write partitioned by month."""
     from pyspark.ml.feature import StopWordsRemover
 
@@ -244,13 +313,13 @@ def baseline(spark: SparkSession, documents_uri: str, out_uri: str) -> float:
     def to_month(ts):
         return ts.strftime("%Y-%m") if ts is not None else None
 
-    t = time.monotonic()
-    documents_df = spark.read.parquet(documents_uri)
-    cleaned_df = documents_df.withColumn("text_clean", clean_text(F.col("text")))
-    tokens_df = cleaned_df.withColumn("tokens", tokenize(F.col("text_clean")))
-    month_df = tokens_df.withColumn("month", to_month(F.col("created_at")))
-    month_df.write.mode("overwrite").partitionBy("month").parquet(out_uri)
-    return time.monotonic() - t
+    with Meter() as m:
+        documents_df = spark.read.parquet(documents_uri)
+        cleaned_df = documents_df.withColumn("text_clean", clean_text(F.col("text")))
+        tokens_df = cleaned_df.withColumn("tokens", tokenize(F.col("text_clean")))
+        month_df = tokens_df.withColumn("month", to_month(F.col("created_at")))
+        month_df.write.mode("overwrite").partitionBy("month").parquet(out_uri)
+    return m.seconds, m.cpu
 
 
 # ------------------------------------------------------------------------------------------ project
@@ -259,91 +328,99 @@ def run_project(spark: SparkSession, cfg: config_mod.Config, engine: str) -> tup
     engine_cfg.path = cfg.path
     engine_cfg["preprocess"]["engine"] = engine
     args = argparse.Namespace(sources=None, months=None, run_id=f"bench-{engine}-{io.new_run_id()}")
-    t = time.monotonic()
-    manifest = job.run(spark, engine_cfg, args)
-    return time.monotonic() - t, {
+    with Meter() as m:
+        manifest = job.run(spark, engine_cfg, args)
+    return m.seconds, {
         "read": manifest.read, "written": manifest.written, "sentences": manifest.extra["sentences"],
-        "steps": manifest.extra["seconds"],
+        "cpu_seconds": round(m.cpu, 1), "steps": manifest.extra["seconds"],
     }
 
 
 # ------------------------------------------------------------------------------------------ profile
-def _timed(fn) -> float:
-    t = time.monotonic()
-    fn()
-    return round(time.monotonic() - t, 2)
+class Meter:
+    """Wall seconds and Spark CPU seconds (JVM + Python workers) of a block."""
+
+    def __enter__(self) -> "Meter":
+        self.cpu0, self.t0 = spark_cpu_seconds(), time.monotonic()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.monotonic() - self.t0
+        self.cpu = spark_cpu_seconds() - self.cpu0
+
+
+def _timed(fn) -> tuple[float, float]:
+    with Meter() as m:
+        fn()
+    return round(m.seconds, 2), round(m.cpu, 1)
 
 
 def _noop(df: DataFrame) -> None:
     df.write.format("noop").mode("overwrite").save()
 
 
-def profile_steps(spark: SparkSession, cfg: config_mod.Config, engines_to_run: list[str]) -> dict[str, float]:
+def profile_steps(spark: SparkSession, cfg: config_mod.Config, engines_to_run: list[str]) -> dict[str, dict]:
     options = TextOptions.from_config(cfg["preprocess"])
     uri = cfg.uri("documents")
     scratch = cfg.uri("profile")
     kept_df = job.kept_documents(job.mark_missing_text(job.read_documents(spark, uri)))
-    out: dict[str, float] = {}
+    out: dict[str, dict] = {}
 
     def step(name: str, fn) -> None:
-        out[name] = _timed(fn)
-        print(f"  profile {name}: {out[name]:.2f}s", flush=True)
+        wall, cpu = _timed(fn)
+        out[name] = {"seconds": wall, "cpu_seconds": cpu}
+        print(f"  profile {name}: {wall:.2f}s wall, {cpu:.1f} cpu-s", flush=True)
 
     step("read text column", lambda: _noop(job.read_documents(spark, uri).select("text")))
     step("read all columns", lambda: _noop(job.read_documents(spark, uri)))
     step("count (outcome aggregate)", lambda: io.outcome_counts(job.mark_missing_text(job.read_documents(spark, uri)), ["source", "month"]))
     for engine in engines_to_run:
-        step(f"{engine}: documents features, no write", lambda e=engine: _noop(engines.with_document_features(kept_df, options, e)))
         step(f"{engine}: features with sentences, no write", lambda e=engine: _noop(engines.with_text_features(kept_df, options, e)))
-        step(f"{engine}: sentence rows, no write", lambda e=engine: _noop(engines.sentence_rows(kept_df, options, e)))
+    step("arrow: documents features only, no write", lambda: _noop(engines.with_document_features(kept_df, options, "arrow")))
+    step("arrow: sentence rows only (flat from Python), no write", lambda: _noop(engines.sentence_rows(kept_df, options, "arrow")))
     # the pieces of the sentence/normalise work, built-ins versus spark-nlp
     text_df = kept_df.select("text", "lang")
     step("sql: split_sentences only", lambda: _noop(text_df.select(C.split_sentences(F.col("text")))))
     step("sql: normalize_text only (whole text)", lambda: _noop(text_df.select(C.normalize_text(F.col("text")))))
     if "sparknlp" in engines_to_run:
         from pyspark.ml import Pipeline
-
-        stages = engines.sparknlp_pipeline(options).getStages()
-        prepared_df = text_df.select(F.col("text").alias("_text"))
-        step("sparknlp: DocumentAssembler + SentenceDetector only", lambda: _noop(Pipeline(stages=stages[:2]).fit(prepared_df).transform(prepared_df).select("_sentence.result")))
-        one_doc_df = text_df.select(F.col("text").alias("_text"))
         from sparknlp.annotator import DocumentNormalizer
         from sparknlp.base import DocumentAssembler
 
         from vocspark.text import rules
 
+        stages = engines.sparknlp_pipeline(options).getStages()
+        prepared_df = text_df.select(F.col("text").alias("_text"))
+        step("sparknlp: DocumentAssembler + SentenceDetector only", lambda: _noop(Pipeline(stages=stages[:2]).fit(prepared_df).transform(prepared_df).select("_sentence.result")))
         normalise_stages = [
             DocumentAssembler().setInputCol("_text").setOutputCol("_document").setCleanupMode("disabled"),
             DocumentNormalizer().setInputCols(["_document"]).setOutputCol("_norm").setAction("clean")
             .setPatterns(["(?i)" + rules.NORMALISE_PATTERN]).setReplacement(" ").setLowercase(True).setPolicy("all"),
         ]
-        step("sparknlp: DocumentNormalizer only (whole text)", lambda: _noop(Pipeline(stages=normalise_stages).fit(one_doc_df).transform(one_doc_df).select("_norm.result")))
-    # writes: through io.write_partitioned (shuffle by source, month) versus straight partitionBy (no shuffle)
-    docs_df = job.to_documents_clean(engines.with_document_features(kept_df, options, "arrow"))
-    sentences_df = job.to_sentences(engines.sentence_rows(kept_df, options, "arrow"))
+        step("sparknlp: DocumentNormalizer only (whole text)", lambda: _noop(Pipeline(stages=normalise_stages).fit(prepared_df).transform(prepared_df).select("_norm.result")))
+    # persist versus recompute, and the cost of the shuffle io.write_partitioned does before each write
     parts = schemas.PARTITIONS["documents_clean"]
-    step("arrow: write documents_clean via io.write_partitioned (shuffle)", lambda: io.write_partitioned(docs_df, f"{scratch}/dc_shuffle", parts))
-    step("arrow: write documents_clean, partitionBy without shuffle", lambda: docs_df.write.mode("overwrite").partitionBy(*parts).parquet(f"{scratch}/dc_direct"))
-    step("arrow: write sentences via io.write_partitioned (shuffle)", lambda: io.write_partitioned(sentences_df, f"{scratch}/s_shuffle", parts))
-    step("arrow: write sentences, partitionBy without shuffle", lambda: sentences_df.write.mode("overwrite").partitionBy(*parts).parquet(f"{scratch}/s_direct"))
 
     def persisted() -> None:
         dc_df, s_df, cached_df = job.text_outputs(kept_df, options, "arrow", strategy="persist")
-        io.write_partitioned(dc_df, f"{scratch}/p_dc", parts)
-        io.write_partitioned(s_df, f"{scratch}/p_s", parts)
+        step("  persist: features -> cache", lambda: cached_df.count())
+        step("  persist: write documents_clean via io.write_partitioned (shuffle)", lambda: io.write_partitioned(dc_df, f"{scratch}/p_dc", parts))
+        step("  persist: write sentences via io.write_partitioned (shuffle)", lambda: io.write_partitioned(s_df, f"{scratch}/p_s", parts))
+        step("  persist: write documents_clean, partitionBy without shuffle", lambda: dc_df.write.mode("overwrite").partitionBy(*parts).parquet(f"{scratch}/p_dc2"))
+        step("  persist: write sentences, partitionBy without shuffle", lambda: s_df.write.mode("overwrite").partitionBy(*parts).parquet(f"{scratch}/p_s2"))
         cached_df.unpersist()
 
-    step("arrow: both writes, persist strategy", persisted)
+    persisted()
 
     def recomputed() -> None:
         dc_df, s_df, _ = job.text_outputs(kept_df, options, "arrow", strategy="recompute")
         io.write_partitioned(dc_df, f"{scratch}/r_dc", parts)
         io.write_partitioned(s_df, f"{scratch}/r_s", parts)
 
-    step("arrow: both writes, recompute strategy", recomputed)
+    step("arrow: both writes, recompute strategy (two text passes)", recomputed)
     key = "spark.sql.execution.arrow.maxRecordsPerBatch"
     before = spark.conf.get(key)
-    for size in (1000, 2500, 5000, 10000, 20000):
+    for size in (2500, 10000, 20000):
         spark.conf.set(key, str(size))
         step(f"arrow: documents features, no write, batch {size}", lambda: _noop(engines.with_document_features(kept_df, options, "arrow")))
     spark.conf.set(key, before)
@@ -381,8 +458,12 @@ def main(argv: list[str] | None = None) -> int:
         engines_to_run.insert(0, default_engine)
     spark = build_session(cfg, app_name="vocspark-bench-preprocess")
     spark.sparkContext.setLogLevel("ERROR")
+    global SAMPLER
+    SAMPLER = CpuSampler(jvm_pid(spark) if Path("/proc").is_dir() else None)
+    SAMPLER.start()
     cores = spark.sparkContext.defaultParallelism or os.cpu_count() or 1
 
+    load_start = os.getloadavg()[0]
     gen_seconds = ensure_documents(spark, cfg, args.rows, args.seed, args.regenerate)
     if gen_seconds:
         print(f"generated {args.rows} reviews in {gen_seconds:.1f}s", flush=True)
@@ -399,15 +480,16 @@ def main(argv: list[str] | None = None) -> int:
     for engine in engines_to_run:
         seconds, info = run_project(spark, cfg, engine)
         results[f"project[{engine}]"] = {"rows": info["read"], "seconds": round(seconds, 2), **info}
-        print(_line(f"project[{engine}]", info["read"], seconds, cores), flush=True)
+        print(_line(f"project[{engine}]", info["read"], seconds, cores, info["cpu_seconds"]), flush=True)
     if not args.skip_baseline:
-        seconds = baseline(spark, cfg.uri("documents"), cfg.uri("baseline"))
-        results["baseline"] = {"rows": args.rows, "seconds": round(seconds, 2)}
-        print(_line("baseline", args.rows, seconds, cores), flush=True)
+        seconds, cpu = baseline(spark, cfg.uri("documents"), cfg.uri("baseline"))
+        results["baseline"] = {"rows": args.rows, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 1)}
+        print(_line("baseline", args.rows, seconds, cores, cpu), flush=True)
 
     for entry in results.values():
         entry["rows_per_s"] = round(entry["rows"] / entry["seconds"], 1)
         entry["rows_per_s_per_core"] = round(entry["rows"] / entry["seconds"] / cores, 1)
+        entry["cpu_seconds_per_1m_rows"] = round(entry["cpu_seconds"] / entry["rows"] * 1e6, 1)
     project = results[f"project[{default_engine}]"]
     ratio = project["rows_per_s"] / results["baseline"]["rows_per_s"] if "baseline" in results else None
     report = {
@@ -421,16 +503,21 @@ def main(argv: list[str] | None = None) -> int:
         "ratio": round(ratio, 2) if ratio is not None else None,
         "profile": profile,
     }
+    report["notes"] = [
+        f"load average (1 min) at start {load_start:.1f}, at end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: "
+        "wall times include other processes on a shared machine; Spark CPU core-s counts only this benchmark's JVM "
+        "and Python workers",
+    ]
     write_results(report)
     spark.stop()
     print(f"ratio: {ratio:.2f}" if ratio is not None else "ratio: n/a (baseline skipped)")
     return 0
 
 
-def _line(name: str, rows: int, seconds: float, cores: int) -> str:
+def _line(name: str, rows: int, seconds: float, cores: int, cpu: float) -> str:
     return (
         f"{name}: rows {rows}, seconds {seconds:.1f}, rows/s {rows / seconds:,.0f}, "
-        f"rows/s per core {rows / seconds / cores:,.0f}"
+        f"rows/s per core {rows / seconds / cores:,.0f} (Spark cpu {cpu:.0f} core-s)"
     )
 
 
@@ -444,14 +531,22 @@ def write_results(report: dict) -> None:
         f"{report['date']}, Spark {report['spark']}, {report['cores']} cores, default engine "
         f"`{report['default_engine']}`, ratio (project / baseline throughput): **{report['ratio']}**",
         "",
-        "| run | rows | seconds | rows/s | rows/s per core |",
-        "|---|---:|---:|---:|---:|",
+        "| run | rows | seconds | rows/s | rows/s per core | Spark CPU core-s | core-s per 1M rows |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in report["results"].items():
-        lines.append(f"| {name} | {r['rows']:,} | {r['seconds']:.1f} | {r['rows_per_s']:,.0f} | {r['rows_per_s_per_core']:,.0f} |")
+        lines.append(
+            f"| {name} | {r['rows']:,} | {r['seconds']:.1f} | {r['rows_per_s']:,.0f} | {r['rows_per_s_per_core']:,.0f} "
+            f"| {r['cpu_seconds']:.0f} | {r['cpu_seconds_per_1m_rows']:.0f} |"
+        )
     if report.get("profile"):
-        lines += ["", "## Steps (seconds, each a separate Spark job over all rows)", "", "| step | seconds |", "|---|---:|"]
-        lines += [f"| {k} | {v:.2f} |" for k, v in report["profile"].items()]
+        lines += [
+            "", "## Steps (each a separate Spark job over all rows)", "",
+            "| step | seconds | Spark CPU core-s |", "|---|---:|---:|",
+        ]
+        lines += [f"| {k} | {v['seconds']:.2f} | {v['cpu_seconds']:.1f} |" for k, v in report["profile"].items()]
+    if report.get("notes"):
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in report["notes"]]
     stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
 
 
