@@ -23,18 +23,24 @@ Manifest counts (they reconcile): ``read`` = prediction rows read; ``rejected``:
 then ``missing_time`` (null created_at), both written to ``rejected/job=user_mode/source=predictions_<model>/``
 with the row as JSON; ``filtered``: ``outside_window`` = rows no window of the run counts (and, per comment, that
 get no row of their own); ``written`` = the rest, i.e. the comments counted. ``extra`` holds the users and rows
-written, the days, the window bounds and the model versions of the counted rows.
+written, the days written, the window bounds, the model versions of the counted rows and seconds per step.
+As of a day the counts are observed (``DataFrame.observe``) while the output is written, so the input is scanned
+once (``read`` is counted on its own, so the reconciliation is a real check); history and per comment first run
+one small aggregate (rows per outcome, model version and UTC day) that also tells which days get rows. Rejected
+rows, when there are any, cost one more pass that reads every column of the affected months.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from vocspark import io, schemas
@@ -134,16 +140,20 @@ def read_predictions(spark: SparkSession, uri: str, months: list[str] | None = N
     return df.select(*[F.col(c) for c in (columns or um.PREDICTION_COLUMNS)])
 
 
+OUTCOMES = ("rejected:missing_user", "rejected:missing_time", "filtered:outside_window")  # first match wins
+
+
 def mark_outcomes(df: DataFrame, start_micros: int, end_micros: int) -> DataFrame:
     """``_outcome``: rejected ``missing_user``, then ``missing_time``, then filtered ``outside_window`` (not in
     ``[start, end)``, UTC epoch micros); null = counted."""
     is_outside = ~um.in_range("created_at", start_micros, end_micros)
+    missing_user, missing_time, outside = OUTCOMES
     return df.withColumn(
         io.OUTCOME,
         io.first_outcome(
-            (F.col("user_id").isNull(), io.reject("missing_user")),
-            (F.col("created_at").isNull(), io.reject("missing_time")),
-            (is_outside, io.filtered("outside_window")),
+            (F.col("user_id").isNull(), F.lit(missing_user)),
+            (F.col("created_at").isNull(), F.lit(missing_time)),
+            (is_outside, F.lit(outside)),
         ),
     )
 
@@ -157,6 +167,47 @@ def with_raw(df: DataFrame, source: str) -> DataFrame:
         F.lit(source).alias("source"),
         F.input_file_name().alias("source_file"),
     )
+
+
+def outcome_counts(staged_df: DataFrame) -> list[dict]:
+    """Rows per (outcome, detail, model_version, UTC day) in one small aggregate, shaped as the rows of
+    :func:`io.outcome_counts` (which splits ``_outcome`` on every input row; here only the groups are split)."""
+    grouped = staged_df.groupBy(
+        F.col(io.OUTCOME), F.col("model_version"), um.utc_day("created_at").alias("day")
+    ).agg(F.count(F.lit(1)).alias("n"))
+    out = []
+    for row in grouped.collect():  # one row per outcome, version and day: small whatever the input size
+        outcome, _, detail = (row[io.OUTCOME] or "written:").partition(":")
+        out.append({"outcome": outcome, "detail": detail, "model_version": row["model_version"],
+                    "day": row["day"], "n": int(row["n"])})
+    return out
+
+
+def observe_outcomes(staged_df: DataFrame) -> tuple[DataFrame, Observation]:
+    """``staged_df`` with the manifest counts observed while the output is written (as of a day: one scan of the
+    input instead of a count pass plus the main pass). Read them with :func:`observed_counts` after the write."""
+    outcome = F.col(io.OUTCOME)
+    observation = Observation(f"user_mode_counts_{uuid.uuid4().hex}")
+    versions = F.collect_set(F.when(outcome.isNull(), F.col("model_version")))
+    observed_df = staged_df.observe(
+        observation,
+        F.count(F.lit(1)).alias("read"),
+        F.count(F.when(outcome.isNull(), 1)).alias("written"),
+        *[F.count(F.when(outcome == value, 1)).alias(value) for value in OUTCOMES],
+        F.to_json(F.array_sort(versions)).alias("model_versions"),
+    )
+    return observed_df, observation
+
+
+def observed_counts(observation: Observation) -> tuple[list[dict], int, list[str]]:
+    """(rows as from :func:`outcome_counts` without version and day, rows read, model versions counted)."""
+    metrics = observation.get
+    rows = [{"outcome": "written", "detail": "", "n": int(metrics["written"])}]
+    for value in OUTCOMES:
+        outcome, _, detail = value.partition(":")
+        if metrics[value]:
+            rows.append({"outcome": outcome, "detail": detail, "n": int(metrics[value])})
+    return rows, int(metrics["read"]), json.loads(metrics["model_versions"] or "[]")
 
 
 def data_range(df: DataFrame) -> tuple[dt.date, dt.date] | None:
@@ -173,7 +224,8 @@ def utc_days_of_valid(df: DataFrame) -> DataFrame:
 
 
 def results(kept_df: DataFrame, plan: Plan) -> tuple[DataFrame, DataFrame | None]:
-    """The output rows of ``plan`` (conformed to its contract) and the DataFrame to unpersist afterwards."""
+    """The output rows of ``plan`` (conformed to its contract) and the persisted daily table (None as of a
+    day) that the caller unpersists after the write."""
     if plan.mode == "as_of":
         out_df = um.user_subjects_as_of(kept_df, plan.date_from)
         return schemas.conform(out_df, um.USER_SUBJECTS), None
@@ -183,6 +235,18 @@ def results(kept_df: DataFrame, plan: Plan) -> tuple[DataFrame, DataFrame | None
     else:
         out_df = um.per_comment_from_daily(kept_df, daily_df, plan.date_from, plan.date_to)
     return schemas.conform(out_df, OUTPUT_SCHEMAS[plan.output]), daily_df
+
+
+def write_output(staged_df: DataFrame, output_uri: str, plan: Plan) -> int | None:
+    """Compute and write the output of ``plan`` from the staged rows; for history, the users written (every user
+    of the daily table has a row on some day of the range), counted before the daily table is dropped."""
+    out_df, daily_df = results(staged_df.where(F.col(io.OUTCOME).isNull()), plan)
+    try:
+        io.write_partitioned(out_df, output_uri, um.PARTITIONS[plan.output])
+        return daily_df.select("user_id").distinct().count() if plan.mode == "history" else None
+    finally:
+        if daily_df is not None:
+            daily_df.unpersist()
 
 
 # --------------------------------------------------------------------------- the run
@@ -224,23 +288,30 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manife
     manifest.extra["window"] = _window_text(plan)
 
     staged_df = mark_outcomes(predictions_df, *(plan.bounds or (0, 0)))  # no bounds: nothing with user and time
-    # one small aggregate: rows per (outcome, model version, UTC day) -> the manifest counts and the output days
-    counts = io.outcome_counts(staged_df.select("*", um.utc_day("created_at").alias("day")), ["model_version", "day"])
-    manifest.add_counts(counts)
-    manifest.extra["model_versions"] = _written_by_version(counts)
-    days = output_days(plan, {int(r["day"]) for r in counts if r["outcome"] == "written"})
-    log.info("user_mode: %s, read %d rows, %d counted in %.1fs", plan.mode, manifest.read, manifest.written, laps.lap("count"))
-
-    if manifest.written > 0:
-        out_df, cached_df = results(staged_df.where(F.col(io.OUTCOME).isNull()), plan)
-        try:
-            io.write_partitioned(out_df, output_uri, um.PARTITIONS[plan.output])
-        finally:
-            if cached_df is not None:
-                cached_df.unpersist()
-    laps.lap("write")
+    if plan.mode == "as_of":
+        # one scan: the counts are observed while the output is written
+        observed_df, observation = observe_outcomes(staged_df)
+        write_output(observed_df, output_uri, plan)
+        counts, read, versions = observed_counts(observation)
+        manifest.add_counts(counts)
+        manifest.read = read  # counted independently of the outcomes: close() checks they add up
+        days = {plan.date_from} if manifest.written else set()
+        log.info("user_mode: as of %s, read %d rows, %d counted, written in %.1fs", plan.date_from, manifest.read,
+                 manifest.written, laps.lap("write"))
+        history_users = None
+    else:
+        # a small aggregate first (rows per outcome, model version and UTC day: the counts and the output days)
+        counts = outcome_counts(staged_df)
+        manifest.add_counts(counts)
+        versions = sorted({r["model_version"] for r in counts if r["outcome"] == "written" and r["model_version"]})
+        days = output_days(plan, {int(r["day"]) for r in counts if r["outcome"] == "written"})
+        log.info("user_mode: %s, read %d rows, %d counted in %.1fs", plan.mode, manifest.read, manifest.written,
+                 laps.lap("count"))
+        history_users = write_output(staged_df, output_uri, plan) if manifest.written else None
+        laps.lap("write")
+    manifest.extra["model_versions"] = versions
     removed = remove_stale_days(spark, output_uri, plan, days) if plan.date_from is not None else []
-    written, users = output_counts(spark, output_uri, plan) if days else ({}, 0)
+    written, users = output_counts(spark, output_uri, plan, history_users) if days else ({}, 0)
     manifest.extra.update(rows=sum(written.values()), users=users, days_written=len(written), stale_partitions_removed=removed)
     log.info("user_mode: wrote %d rows (%d users) to %s in %.1fs (+%.1fs to count them)", manifest.extra["rows"],
              users, output_uri, laps.seconds["write"], laps.lap("read_back"))
@@ -264,15 +335,21 @@ def write_rejected_rows(spark: SparkSession, cfg: Config, input_uri: str, model:
     return io.write_rejected(io.rejected_rows(staged_df, JOB, run_id, io.run_month()), cfg.base_uri)
 
 
-def output_counts(spark: SparkSession, output_uri: str, plan: Plan) -> tuple[dict[dt.date, int], int]:
-    """Rows per as-of day of the run and distinct users over the run's days, read back from the output in one
-    small aggregate (a rollup: one row per day plus the total)."""
-    if not io.path_exists(spark, output_uri):
-        return {}, 0
-    df = io.read_dataset(spark, output_uri, OUTPUT_SCHEMAS[plan.output])
-    rows = df.where(F.col("as_of").between(plan.date_from, plan.date_to)).rollup("as_of").agg(F.count(F.lit(1)).alias("n"), F.countDistinct("user_id").alias("users")).collect()
-    per_day = {row["as_of"]: int(row["n"]) for row in rows if row["as_of"] is not None and row["n"]}
-    users = next((int(row["users"]) for row in rows if row["as_of"] is None), 0)
+def output_counts(spark: SparkSession, output_uri: str, plan: Plan,
+                  history_users: int | None = None) -> tuple[dict[dt.date, int], int]:
+    """Rows per as-of day of the run, read back from the output (partition column only), and users written:
+    as of a day one row per user; history: ``history_users`` (distinct users of the daily table); per comment:
+    distinct users read back."""
+    df = io.read_dataset(spark, output_uri, OUTPUT_SCHEMAS[plan.output]).where(
+        F.col("as_of").between(plan.date_from, plan.date_to)
+    )
+    per_day = {row["as_of"]: int(row["n"]) for row in df.groupBy("as_of").agg(F.count(F.lit(1)).alias("n")).collect()}
+    if plan.mode == "as_of":
+        users = sum(per_day.values())
+    elif plan.mode == "history" and history_users is not None:
+        users = history_users
+    else:
+        users = df.select("user_id").distinct().count()
     return per_day, users
 
 
@@ -314,15 +391,6 @@ def delete_path(spark: SparkSession, uri: str) -> bool:
     jvm = spark.sparkContext._jvm
     path = jvm.org.apache.hadoop.fs.Path(uri)
     return bool(path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).delete(path, True))
-
-
-def _written_by_version(counts: list[dict]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for row in counts:
-        if row["outcome"] == "written":
-            key = row["model_version"] if row["model_version"] is not None else "null"
-            out[key] = out.get(key, 0) + int(row["n"])
-    return dict(sorted(out.items()))
 
 
 def _window_text(plan: Plan) -> dict[str, str] | None:
