@@ -146,16 +146,21 @@ TOPICS_SPEC = {
         "window": Field(int, default=5, check=_positive),
         "min_count": Field(int, default=5, check=_positive),
         "max_iter": Field(int, default=1, check=_positive),
-        "num_partitions": Field(int, default=1, check=_positive),
+        "num_partitions": Field(int, default=2, check=_positive),
         "step_size": Field(float, default=0.025, check=_positive),
         "max_sentence_length": Field(int, default=1000, check=_positive),
         "seed": Field(int, default=42),
+        # frequent-word subsampling of the training sentences (word2vec's `sample`); 0 = off
+        "sample": Field(float, default=0.0, check=_non_negative),
     },
     "kmeans": {
         "k": Field(int, default=120, check=_positive),
         "max_iter": Field(int, default=20, check=_positive),
         "tol": Field(float, default=1e-4, check=_non_negative),
         "init_mode": Field(str, default="k-means||", choices=("k-means||", "random")),
+        "init_steps": Field(int, default=2, check=_positive),  # k-means|| rounds
+        # train on a random sample of about this many sentences, then assign every sentence; 0 = all
+        "train_sample_rows": Field(int, default=200000, check=_non_negative),
         "distance": Field(str, default="cosine", choices=("cosine", "euclidean")),
         "seed": Field(int, default=42),
     },
@@ -189,6 +194,9 @@ SPEC: dict[str, Any] = {
         "output_partitions_per_month": Field(int, default=1, check=_positive),
     },
     "topics": MapOf(TOPICS_SPEC),
+    # --- issue 4 (classifiers) top-level keys go below this line
+    # --- issue 5 (warehouse, deploy) top-level keys go below this line
+    # --- issue 6 (analytics) top-level keys go below this line
     "demo": {
         "seed": Field(int, default=42),
         "reviews": Field(int, default=20000, check=_non_negative),

@@ -7,13 +7,30 @@ shrinking does not change the cluster. A sentence none of whose tokens is in the
 has the zero vector: it is not used for training and gets no cluster (null) at inference
 (:func:`with_has_vector`).
 
+Speed levers (``topics.<name>`` config, measured by ``bench/topics.py``, results in ``bench/topics.md``):
+
+- ``word2vec.sample`` > 0: frequent-word subsampling of the Word2Vec TRAINING input only
+  (:func:`subsample_tokens`, word2vec's formula). The word vectors are learned from the subsampled sentences, but
+  the sentence vector is still computed from ALL the sentence's tokens with the rule above (Spark's
+  ``Word2VecModel.transform``), for training KMeans as for inference. A subsampled word keeps about
+  sqrt(count x sample x total) + sample x total occurrences, so on a corpus of more than ``min_count / sample``
+  tokens it stays in the vocabulary: subsampling does not change which tokens count in the vector.
+- ``word2vec.num_partitions``: Spark trains one model per partition, one core each, and averages them.
+- ``kmeans.train_sample_rows`` > 0: KMeans is trained on a seeded random sample of about that many sentences
+  (:func:`sample_about`, persisted once with the vector column only); every sentence is then assigned
+  to its nearest centroid by :func:`assign`, as before. 0 trains on every sentence with a vector.
+  The sample is drawn from the token rows, so only its vectors are computed for training.
+- ``kmeans.init_steps``: the number of ``k-means||`` initialisation rounds (Spark's ``initSteps``).
+
 Tie rules, documented where they are applied: the cluster report ranks terms by score, then alphabetically;
 example sentences are the ones nearest to the centroid, then by doc_id and sentence index.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from pyspark import StorageLevel
 from pyspark.ml import Pipeline, PipelineModel
 from pyspark.ml.clustering import KMeans, KMeansModel
 from pyspark.ml.evaluation import ClusteringEvaluator
@@ -48,6 +65,7 @@ def build_pipeline(params: dict[str, Any]) -> Pipeline:
         maxIter=km["max_iter"],
         tol=km["tol"],
         initMode=km["init_mode"],
+        initSteps=km.get("init_steps", 2),
         distanceMeasure=km["distance"],
         seed=km["seed"],
     )
@@ -65,13 +83,136 @@ def with_has_vector(df: DataFrame) -> DataFrame:
 
 
 def fit(train_df: DataFrame, params: dict[str, Any]) -> PipelineModel:
-    """Fit Word2Vec on every sentence, then KMeans on the sentences that have a non-zero vector."""
-    pipeline = build_pipeline(params)
-    word2vec, kmeans = pipeline.getStages()
-    w2v_model: Word2VecModel = word2vec.fit(train_df)
-    vectors_df = w2v_model.transform(train_df).transform(with_has_vector).where(F.col("has_vector"))
-    km_model: KMeansModel = kmeans.fit(vectors_df)
+    """Fit Word2Vec on every sentence (subsampled when ``word2vec.sample`` > 0), then KMeans on the sentences
+    that have a non-zero vector (a sample of about ``kmeans.train_sample_rows`` of them when that is > 0).
+
+    ``train_df`` needs ``tokens``; persist it first (it is read several times: Word2Vec's vocabulary and training
+    passes, the row count for the sample, the vectors for KMeans)."""
+    w2v_model = fit_word2vec(train_df, params)
+    km_model = fit_kmeans_on_sentences(w2v_model, train_df, params)
     return PipelineModel(stages=[w2v_model, km_model])
+
+
+def fit_kmeans_on_sentences(
+    w2v_model: Word2VecModel, train_df: DataFrame, params: dict[str, Any], total_rows: int | None = None
+) -> KMeansModel:
+    """The KMeans stage of :func:`fit`: on the vectors of ``train_df``'s sentences that have one.
+
+    With ``kmeans.train_sample_rows`` > 0 the sample is drawn from the token rows (``total_rows``, the rows of
+    ``train_df``, saves a count), so only the sample's vectors are computed; they are persisted once, vector
+    column only. Otherwise every sentence's vector feeds KMeans, which caches its input itself."""
+    km = params["kmeans"]
+    kmeans = build_pipeline(params).getStages()[1]
+    if not km.get("train_sample_rows", 0):
+        return kmeans.fit(sentence_vectors(w2v_model, train_df))
+    tokens_df = sample_about(train_df.select("tokens"), km["train_sample_rows"], km["seed"], total_rows)
+    return _fit_on_persisted(kmeans, sentence_vectors(w2v_model, tokens_df))
+
+
+def fit_word2vec(train_df: DataFrame, params: dict[str, Any]) -> Word2VecModel:
+    """The Word2Vec stage of :func:`fit`, trained on ``tokens`` (subsampled when ``word2vec.sample`` > 0)."""
+    w2v = params["word2vec"]
+    word2vec = build_pipeline(params).getStages()[0]
+    tokens_df = train_df.select("tokens")
+    if w2v.get("sample", 0.0) > 0:
+        tokens_df = subsample_tokens(tokens_df, w2v["sample"], w2v["min_count"], w2v["seed"])
+    return word2vec.fit(tokens_df)
+
+
+def sentence_vectors(w2v_model: Word2VecModel, sentences_df: DataFrame) -> DataFrame:
+    """``vector`` of every sentence that has a non-zero one (the KMeans input of :func:`fit`), nothing else."""
+    return (
+        w2v_model.transform(sentences_df.select("tokens"))
+        .where(vector_norm1(F.col(VECTOR_COL)) > 0)
+        .select(VECTOR_COL)
+    )
+
+
+def fit_kmeans(vectors_df: DataFrame, params: dict[str, Any], total_rows: int | None = None) -> KMeansModel:
+    """The KMeans stage of :func:`fit` on vectors that are already there (column ``vector``, non-zero rows).
+
+    With ``kmeans.train_sample_rows`` > 0: trains on a persisted sample of about that many rows, vector column
+    only (``total_rows``, the rows of ``vectors_df``, saves a count when the caller knows it); otherwise on every
+    row, which Spark's KMeans caches itself."""
+    kmeans = build_pipeline(params).getStages()[1]
+    km = params["kmeans"]
+    if not km.get("train_sample_rows", 0):
+        return kmeans.fit(vectors_df)
+    sample_df = sample_about(vectors_df.select(VECTOR_COL), km["train_sample_rows"], km["seed"], total_rows)
+    return _fit_on_persisted(kmeans, sample_df)
+
+
+def _fit_on_persisted(kmeans: KMeans, vectors_df: DataFrame) -> KMeansModel:
+    """Persist the (small) training vectors once, fit, unpersist. A persisted input is not cached again by Spark."""
+    vectors_df = vectors_df.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        return kmeans.fit(vectors_df)
+    finally:
+        vectors_df.unpersist()
+
+
+def sample_about(df: DataFrame, rows: int, seed: int, total_rows: int | None = None) -> DataFrame:
+    """A seeded Bernoulli sample of about ``rows`` rows of ``df`` (``df`` itself when it has no more).
+
+    Counts ``df`` unless ``total_rows`` is given. The same rows come back for the same input partitioning and
+    seed (Spark's ``sample``)."""
+    total = df.count() if total_rows is None else total_rows
+    fraction = sample_fraction(rows, total)
+    return df if fraction >= 1.0 else df.sample(withReplacement=False, fraction=fraction, seed=seed)
+
+
+def sample_fraction(sample_rows: int, total_rows: int) -> float:
+    """Bernoulli fraction that keeps about ``sample_rows`` of ``total_rows`` (1.0 when there are no more)."""
+    if sample_rows <= 0 or total_rows <= sample_rows:
+        return 1.0
+    return sample_rows / total_rows
+
+
+# ------------------------------------------------------------------------------------------ subsampling
+def keep_probability(count: int, total: int, sample: float) -> float:
+    """word2vec's (and gensim's) probability of keeping one occurrence of a word seen ``count`` times among
+    ``total`` training words: ``(sqrt(count / (sample * total)) + 1) * (sample * total) / count``, capped at 1."""
+    threshold = sample * total
+    if count <= 0 or threshold <= 0:
+        return 1.0
+    return min(1.0, (math.sqrt(count / threshold) + 1.0) * threshold / count)
+
+
+def subsample_tokens(df: DataFrame, sample: float, min_count: int, seed: int) -> DataFrame:
+    """``df`` with each occurrence of a frequent word in ``tokens`` dropped with probability
+    ``1 - keep_probability`` (word2vec's subsampling; ``total`` = occurrences of the words seen at least
+    ``min_count`` times, as gensim counts it).
+
+    Only the words whose keep probability is below 1 reach the driver: they occur more than about
+    2.6 x ``sample`` x ``total`` times, so there are fewer than 0.4 / ``sample`` of them whatever the input size.
+    The draw for a token is a hash of a per-row ``rand(seed)`` and the token's position: the same for the same
+    input partitioning and seed. Rows left with no token are dropped."""
+    counts_df = (
+        df.select(F.explode("tokens").alias("word")).groupBy("word").agg(F.count(F.lit(1)).alias("n"))
+        .where(F.col("n") >= min_count)
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    total = counts_df.agg(F.sum("n")).first()[0] or 0  # one row
+    # keep_probability < 1 <=> n > threshold * (golden ratio)^2; 2.6 x threshold is a safe lower bound
+    frequent = counts_df.where(F.col("n") > 2.6 * sample * total).collect()  # < 0.4 / sample rows
+    counts_df.unpersist()
+    probabilities = {r["word"]: keep_probability(r["n"], total, sample) for r in frequent}
+    probabilities = {w: p for w, p in sorted(probabilities.items()) if p < 1.0}
+    if not probabilities:
+        return df
+    keep = F.create_map(*[x for w, p in probabilities.items() for x in (F.lit(w), F.lit(p))])
+    row_draw = F.rand(seed)
+    draws_df = df.withColumn("_row_draw", row_draw)
+
+    def kept(token: Column, position: Column) -> Column:
+        uniform = F.pmod(F.xxhash64(F.col("_row_draw"), position), F.lit(1 << 24)) / float(1 << 24)
+        return uniform < F.coalesce(keep[token], F.lit(1.0))
+
+    return (
+        draws_df.withColumn("tokens", F.filter(F.col("tokens"), kept))
+        .where(F.size("tokens") > 0)
+        .drop("_row_draw")
+    )
 
 
 def assign(model: PipelineModel, sentences_df: DataFrame) -> DataFrame:
