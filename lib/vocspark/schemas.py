@@ -76,11 +76,31 @@ REJECTED = T.StructType(
     ]
 )
 
+# predictions/<model>/ of infer_classifier (issue 4); graph_export (issue 6) reads it for PREDICTED edges.
+# One row per scored document; a document the model cannot score has a null prediction and a `reason`.
+TOP_K_ITEM = T.StructType([T.StructField("label", T.StringType(), False), T.StructField("probability", T.DoubleType(), False)])
+PREDICTIONS_CLASSIFIER = T.StructType(
+    [
+        T.StructField("source", T.StringType(), False),
+        T.StructField("doc_id", T.StringType(), False),
+        T.StructField("user_id", T.StringType(), True),
+        T.StructField("created_at", T.TimestampType(), True),
+        T.StructField("prediction", T.StringType(), True),  # predicted label (the label map's name, not an index)
+        T.StructField("probability", T.DoubleType(), True),  # probability of `prediction`
+        T.StructField("top_k", T.ArrayType(TOP_K_ITEM, False), True),  # best first, k from config
+        T.StructField("reason", T.StringType(), True),  # why `prediction` is null (e.g. no_tokens), else null
+        T.StructField("model", T.StringType(), False),
+        T.StructField("model_version", T.StringType(), False),
+        T.StructField("month", T.StringType(), False),
+    ]
+)
+
 PARTITIONS = {
     "documents": ["source", "month"],
     "documents_clean": ["source", "month"],
     "sentences": ["source", "month"],
     "rejected": ["job", "source", "month"],
+    "predictions_classifier": ["month"],
 }
 
 

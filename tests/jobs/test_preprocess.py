@@ -1,5 +1,5 @@
 """The preprocess job: outputs and their partitions, rejected documents, manifest reconciliation, idempotency,
---sources/--months pruning, missing and empty input, and the sql engine (persist strategy) agreeing with arrow."""
+--sources/--months pruning, missing and empty input, and the other engines' outputs fitting the contracts."""
 from __future__ import annotations
 
 import argparse
@@ -55,6 +55,11 @@ SCHEMAS = {"documents_clean": schemas.DOCUMENTS_CLEAN, "sentences": schemas.SENT
 
 def _read(spark, base: Path, name: str):
     return io.read_dataset(spark, str(base / name), SCHEMAS[name])
+
+
+def _types(schema: T.StructType) -> list[tuple[str, T.DataType]]:
+    """Names and types (array element nullability included), without the columns' own nullability."""
+    return [(f.name, f.dataType) for f in schema]
 
 
 def _partitions(base: Path, name: str) -> list[str]:
@@ -177,12 +182,25 @@ def test_bad_month_argument(spark, tmp_base):
         preprocess.run(spark, _cfg(tmp_base), _args("bad", months="2021-01,2021-13"))
 
 
-def test_sql_engine_writes_the_same_outputs(spark, first_run, tmp_base):
+@pytest.mark.parametrize("engine", ["sql", "sparknlp"])
+def test_other_engines_fit_the_contracts(spark, first_run, engine):
+    """The job is engine-agnostic past text_outputs; check the other engines' outputs conform and agree."""
     base, _ = first_run
-    _write_documents(spark, tmp_base)
-    manifest = preprocess.run(spark, _cfg(tmp_base, engine="sql"), _args("sql"))
-    assert manifest.extra["sentences"] == 10
-    for name in ("documents_clean", "sentences"):
+    marked_df = preprocess.mark_missing_text(preprocess.read_documents(spark, str(base / "documents")))
+    options = preprocess.TextOptions()
+    documents_clean_df, sentences_df, cached_df = preprocess.text_outputs(
+        preprocess.kept_documents(marked_df), options, engine
+    )
+    try:
+        assert _types(documents_clean_df.schema) == _types(schemas.DOCUMENTS_CLEAN)
+        assert _types(sentences_df.schema) == _types(schemas.SENTENCES)
         assert_df_equality(
-            _read(spark, tmp_base, name), _read(spark, base, name), ignore_row_order=True, ignore_nullable=True
+            documents_clean_df, _read(spark, base, "documents_clean"), ignore_row_order=True, ignore_nullable=True,
+            ignore_column_order=True,
         )
+        assert_df_equality(
+            sentences_df, _read(spark, base, "sentences"), ignore_row_order=True, ignore_nullable=True,
+            ignore_column_order=True,
+        )
+    finally:
+        cached_df.unpersist()

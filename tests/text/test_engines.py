@@ -71,12 +71,11 @@ def test_engines_give_identical_features(features, name, engine):
 
 
 @pytest.mark.parametrize("engine", ["sql", "sparknlp"])
-def test_engines_give_identical_sentence_rows(docs_df, engine):
-    options = OPTIONS["default"]
-    got_df = engines.sentence_rows(docs_df, options, engine)
-    assert_df_equality(
-        got_df, engines.sentence_rows(docs_df, options, "arrow"), ignore_row_order=True, ignore_nullable=True
-    )
+def test_engines_give_identical_sentence_rows(features, docs_df, engine):
+    got_df = engines.explode_sentences(features[("default", engine)])
+    expected_df = engines.sentence_rows(docs_df, OPTIONS["default"], "arrow")
+    assert [(f.name, f.dataType) for f in got_df.schema] == [(f.name, f.dataType) for f in schemas.SENTENCES]
+    assert_df_equality(got_df, expected_df, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_arrow_sentence_rows_equal_exploded_features(features, docs_df):

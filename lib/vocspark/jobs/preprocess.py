@@ -140,10 +140,8 @@ def count_rows(spark: SparkSession, uri: str, partitions: list[tuple[str, str]])
     if not partitions or not io.path_exists(spark, uri):
         return 0
     written_df = spark.read.option("basePath", uri).parquet(uri)
-    wanted = F.lit(False)
-    for source, month in partitions:
-        wanted = wanted | ((F.col("source") == F.lit(source)) & (F.col("month") == F.lit(month)))
-    return written_df.where(wanted).count()
+    partition = F.concat_ws("/", F.col("source"), F.col("month"))  # a predicate on partition columns only
+    return written_df.where(partition.isin([f"{s}/{m}" for s, m in partitions])).count()
 
 
 def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manifest:

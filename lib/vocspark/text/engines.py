@@ -11,10 +11,13 @@ tokens; ``tests/text/test_engines.py`` holds them to it.
 - ``sql``: Spark SQL built-ins (:mod:`vocspark.text.columns`): ``regexp_replace``, ``split``, ``transform``,
   ``filter``, ``IN`` sets.
 - ``sparknlp``: spark-nlp annotators (``DocumentAssembler``, ``SentenceDetector`` with the break regexes as
-  custom bounds, ``DocumentNormalizer`` for HTML and normalisation, ``Tokenizer``, ``Normalizer`` (apostrophes
-  at the ends of words), one ``StopWordsCleaner``
-  per language with Spark's lists) assembled with built-ins (entity decoding, per-row language choice,
-  minimum length, regrouping tokens by sentence).
+  custom bounds, ``DocumentNormalizer`` for HTML and normalisation, ``Tokenizer``, ``Normalizer`` for the
+  apostrophes at the ends of words, one ``StopWordsCleaner`` per language with Spark's lists) assembled with
+  built-ins (entity decoding, per-row language choice, minimum length, regrouping tokens by sentence).
+
+The job persists the output of :func:`with_text_features` and writes both datasets from it (see
+:mod:`vocspark.jobs.preprocess`); :func:`with_document_features` and :func:`sentence_rows` compute one output
+each, for callers that need only one.
 
 Stemming is one implementation for all engines (:mod:`vocspark.text.stem`, through Arrow), so that
 ``stemming: true`` gives the same tokens whatever the engine. spark-nlp's own ``Stemmer`` is English only.
