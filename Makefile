@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 
-.PHONY: install jars demo test bench-preprocess bench-topics bench-user-mode package clean help
+.PHONY: install system-deps jars demo test bench-preprocess bench-topics bench-user-mode package clean help
 
 help:
 	@grep -E '^#   ' Makefile | sed 's/^#   //'
@@ -28,6 +28,10 @@ $(VENV)/.installed: setup.py lib/vocspark/VERSION
 	touch $@
 
 install: $(VENV)/.installed
+
+# Debian packages that real test peers need (PostgreSQL, Chromium): scripts/system-deps.sh installs what is missing
+system-deps:
+	bash scripts/system-deps.sh
 
 jars: install
 	$(PY) -m vocspark.jars fetch
@@ -43,7 +47,7 @@ demo: jars
 	$(PY) jobs/user_mode.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --as-of $(DEMO_AS_OF)
 	$(PY) -m vocspark.summary --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 
-test: jars
+test: jars system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench-preprocess: jars
