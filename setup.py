@@ -15,6 +15,8 @@ RUNTIME = [
     "numpy==1.26.4",
     "pyarrow==17.0.0",
     "pyyaml==6.0.2",
+    # report job (issue 6): plots rendered with the Agg backend into a self-contained HTML file
+    "matplotlib==3.9.4",
 ]
 DEV = [
     "pytest==8.3.4",
@@ -28,6 +30,8 @@ DEV = [
     "scikit-learn==1.5.2",
     "scipy==1.13.1",
     "wheel",
+    # report browser test (issue 6): console errors through the DevTools protocol of headless Chromium
+    "websocket-client==1.8.0",
 ]
 
 setup(
