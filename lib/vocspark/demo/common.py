@@ -142,6 +142,8 @@ TRUTH_SCHEMA = pa.schema(
         pa.field("sentiment", pa.string()),
         pa.field("star_rating", pa.int32()),
         pa.field("needs_support", pa.bool_()),
+        pa.field("is_discriminatory", pa.bool_()),  # tweets: set for Spanish ones (planted, demo only)
+        pa.field("discrimination_category", pa.string()),  # one of 7 when is_discriminatory
         pa.field("is_relevant", pa.bool_()),
         pa.field("marketplace", pa.string()),
         pa.field("malformed", pa.string()),

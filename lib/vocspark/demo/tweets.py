@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vocspark.demo import vocab_discrimination as DV
 from vocspark.demo import vocab_tweets as V
 from vocspark.demo.common import (
     OVER_LONG_CHARS,
@@ -145,8 +146,15 @@ def _with(base: np.ndarray, mask: np.ndarray, piece: np.ndarray | str, before: s
     return base
 
 
-def tweet_text_arrays(rng: np.random.Generator, n: int, keywords: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Texts and labels of ``n`` tweets (no malformed ones)."""
+def tweet_text_arrays(
+    rng: np.random.Generator, n: int, keywords: tuple[str, ...], disc_rng: np.random.Generator | None = None
+) -> dict[str, np.ndarray]:
+    """Texts and labels of ``n`` tweets (no malformed ones).
+
+    With ``disc_rng`` (a generator of its own, so every other draw and text stays as it was), a share of the
+    on-topic Spanish tweets gets a discriminatory or a respectful extra sentence (see
+    :mod:`vocspark.demo.vocab_discrimination`); ``is_discriminatory`` is set for every Spanish tweet then.
+    """
     comp = _compiled()
     pick = RngPicker(rng)
     u = rng.random(n)
@@ -219,6 +227,11 @@ def tweet_text_arrays(rng: np.random.Generator, n: int, keywords: tuple[str, ...
         options = _obj(V.UNDETERMINED)
         text[rows] = options[rng.integers(0, len(options), size=rows.size)]
 
+    is_disc = np.full(n, None, dtype=object)
+    disc_category = np.full(n, None, dtype=object)
+    if disc_rng is not None:
+        _plant_discrimination(disc_rng, text, lang, on_topic, is_disc, disc_category)
+
     link = rng.random(n) < 0.10
     if link.any():
         codes = _obj(_encode(rng.integers(0, 2**63 - 1, size=int(link.sum()), dtype=np.int64), 10, _ALNUM62))
@@ -235,7 +248,34 @@ def tweet_text_arrays(rng: np.random.Generator, n: int, keywords: tuple[str, ...
     relevant[fix] = True
     needs_support = on_topic & (sentiment_i != 0)
     return {"text": text, "lang": lang, "subject": subject, "sentiment": sentiment, "is_relevant": relevant,
-            "needs_support": needs_support, "on_topic": on_topic}
+            "needs_support": needs_support, "on_topic": on_topic, "is_discriminatory": is_disc,
+            "discrimination_category": disc_category}
+
+
+def _plant_discrimination(rng, text, lang, on_topic, is_disc, disc_category) -> None:
+    """Append a discriminatory (category planted) or respectful sentence to a share of the on-topic Spanish
+    tweets, in place; every Spanish tweet gets ``is_discriminatory`` True or False."""
+    spanish = np.flatnonzero(lang == "es")
+    is_disc[spanish] = False
+    rows = np.flatnonzero((lang == "es") & on_topic)
+    if not rows.size:
+        return
+    u = rng.random(rows.size)
+    kind = np.where(u < DV.DISCRIMINATORY_SHARE, 1, np.where(u < DV.DISCRIMINATORY_SHARE + DV.RESPECTFUL_SHARE, 0, -1))
+    cat = rng.integers(0, len(DV.CATEGORIES), size=rows.size)
+    chosen = kind >= 0
+    if not chosen.any():
+        return
+    groups = (cat[chosen] * 2 + kind[chosen]).astype(np.int64)
+    sets = {c * 2 + k: DV.templates(name, bool(k)) for c, name in enumerate(DV.CATEGORIES) for k in (0, 1)}
+    vocabs = {c * 2 + k: as_vocab(DV.vocab(name)) for c, name in enumerate(DV.CATEGORIES) for k in (0, 1)}
+    sentence = render_grouped(groups, sets, RngPicker(rng), vocabs)
+    sentence = _obj([s[:1].upper() + s[1:] for s in sentence.tolist()])
+    target = rows[chosen]
+    text[target] = text[target] + " " + sentence
+    disc = target[kind[chosen] == 1]
+    is_disc[disc] = True
+    disc_category[disc] = _obj(DV.CATEGORIES)[cat[chosen][kind[chosen] == 1]]
 
 
 def tweet_texts(n: int, seed: int = 0, keywords: tuple[str, ...] = V.KEYWORDS) -> list[str]:
@@ -270,7 +310,7 @@ def make_chunk(task: Task, params: Params) -> ChunkOutput:
     epoch = (start_hour + hour) * 3600 + second
     created = np.char.add(iso_seconds(epoch), ".000Z").astype(object)
 
-    texts = tweet_text_arrays(rng, n, params.keywords)
+    texts = tweet_text_arrays(rng, n, params.keywords, chunk_rng(params.seed, SOURCE, "discrimination", task.index))
     text, lang = texts["text"], texts["lang"]
     gidx = np.arange(task.offset, task.offset + n, dtype=np.int64)
     snowflake = ((epoch * 1000 - TWITTER_EPOCH_MS) << 22) | (gidx & 0x3FFFFF)
@@ -362,6 +402,8 @@ def make_chunk(task: Task, params: Params) -> ChunkOutput:
             "subject": texts["subject"][src],
             "sentiment": texts["sentiment"][src],
             "needs_support": texts["needs_support"][src],
+            "is_discriminatory": texts["is_discriminatory"][src],
+            "discrimination_category": texts["discrimination_category"][src],
             "is_relevant": texts["is_relevant"][src],
             "malformed": defects.malformed,
             "malformed_detail": detail,
