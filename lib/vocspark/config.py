@@ -196,6 +196,44 @@ SPEC: dict[str, Any] = {
     "topics": MapOf(TOPICS_SPEC),
     # --- issue 4 (classifiers) top-level keys go below this line
     # --- issue 5 (warehouse, deploy) top-level keys go below this line
+    # JDBC warehouse (Redshift / PostgreSQL). The password is never in config: it comes from the environment
+    # variable `password_env` or from the Secrets Manager secret `secret_id` (JSON with username/password).
+    "warehouse": {
+        "url": Field(str, check=lambda v: None if v.startswith("jdbc:") and "password" not in v.lower()
+                     else "must be a jdbc: URL without a password"),
+        "driver": Field(str, default="org.postgresql.Driver"),
+        "user": Field(str),  # default: the secret's `username`, else $VOCSPARK_WAREHOUSE_USER
+        "password_env": Field(str, default="VOCSPARK_WAREHOUSE_PASSWORD"),
+        "secret_id": Field(str),
+        "region": Field(str),  # Secrets Manager region (default: the AWS default region)
+        "schema": Field(str, default="public"),
+        "tables": {
+            "predictions": Field(str, default="voc_comment_topics"),
+            "user_subjects": Field(str, default="voc_user_subjects"),
+        },
+        "batch_size": Field(int, default=5000, check=_positive),
+        "write_partitions": Field(int, default=4, check=_positive),  # parallel JDBC connections to the staging table
+    },
+    # Deployment to EMR and Glue (spark-submit.sh --target emr|glue, deploy/).
+    "deploy": {
+        "region": Field(str, default="us-east-1"),
+        "artifacts_uri": Field(str),  # s3://bucket/prefix where the package, job scripts, config and jars go
+        "name_prefix": Field(str, default="vocspark"),
+        "emr": {
+            "cluster_id": Field(str),
+            "deploy_mode": Field(str, default="cluster", choices=("cluster", "client")),
+            "action_on_failure": Field(str, default="CONTINUE", choices=("CONTINUE", "CANCEL_AND_WAIT", "TERMINATE_CLUSTER")),
+        },
+        "glue": {
+            "role_arn": Field(str),
+            "version": Field(str, default="5.0"),
+            "worker_type": Field(str, default="G.1X"),
+            "workers": Field(int, default=10, check=_positive),
+            "timeout_minutes": Field(int, default=480, check=_positive),
+            "weekly_schedule": Field(str, default="cron(0 6 ? * MON *)"),  # UTC
+            "monthly_schedule": Field(str, default="cron(0 3 1 * ? *)"),  # UTC
+        },
+    },
     # --- issue 6 (analytics) top-level keys go below this line
     "demo": {
         "seed": Field(int, default=42),

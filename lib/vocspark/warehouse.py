@@ -1,0 +1,306 @@
+"""JDBC upsert into PostgreSQL-compatible warehouses (Amazon Redshift, PostgreSQL).
+
+The original system loaded its weekly outputs into Redshift, replacing rows already there with the same date,
+user and text. Here a load is:
+
+1. ``CREATE TABLE IF NOT EXISTS`` the target (DDL from :data:`TABLES`, types both engines accept);
+2. ``CREATE TABLE <staging> (LIKE <target>)``: a staging table named after the run, with the target's types;
+3. Spark writes the rows to the staging table over JDBC (``write_partitions`` parallel connections);
+4. in ONE transaction: ``DELETE FROM target USING staging`` on the key columns, then ``INSERT INTO target
+   SELECT ... FROM staging``; commit. Any failure rolls back, so readers see the old rows or the new ones,
+   never a half-loaded table;
+5. the staging table is dropped (also when a step failed).
+
+Keys: a comment prediction is identified by ``(source, doc_id)``. ``doc_id`` is the source's id, and for
+comments that have none it is the SHA-256 of source, user, time and text (see ``sources/ids.py``): the
+"same date, user and text" rule of the original system. A user's subject row is identified by
+``(user_id, as_of)``.
+
+Credentials: the user comes from config (``warehouse.user``), the secret's ``username`` or
+``$VOCSPARK_WAREHOUSE_USER``; the password from the environment variable ``warehouse.password_env`` or from
+the AWS Secrets Manager secret ``warehouse.secret_id`` (the RDS/Redshift JSON secret format), never from a
+file. The password never appears in logs, manifests or exceptions: every error leaving this module is passed
+through :func:`redact`.
+
+SQL statements run through the JDBC driver on the driver's JVM (py4j), the same driver Spark writes with, so
+there is no second client library to pin.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
+
+from pyspark.sql import DataFrame, SparkSession
+
+log = logging.getLogger(__name__)
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+USER_ENV = "VOCSPARK_WAREHOUSE_USER"
+
+
+class WarehouseError(RuntimeError):
+    """A warehouse load failed; the message never holds a credential."""
+
+
+# --------------------------------------------------------------------------- table definitions
+@dataclass(frozen=True)
+class Table:
+    """A warehouse table: config name, columns as (name, SQL type), key columns."""
+
+    name: str  # key under warehouse.tables
+    columns: tuple[tuple[str, str], ...]
+    keys: tuple[str, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c for c, _ in self.columns]
+
+    def ddl(self, qualified: str) -> str:
+        cols = ",\n  ".join(f"{c} {t}" for c, t in self.columns)
+        return f"CREATE TABLE IF NOT EXISTS {qualified} (\n  {cols},\n  PRIMARY KEY ({', '.join(self.keys)})\n)"
+
+
+# VARCHAR lengths are bytes on Redshift (max 65535): text of up to 5000 characters fits in UTF-8.
+PREDICTIONS = Table(
+    "predictions",
+    (
+        ("source", "VARCHAR(64) NOT NULL"),
+        ("doc_id", "VARCHAR(128) NOT NULL"),
+        ("user_id", "VARCHAR(256)"),
+        ("created_at", "TIMESTAMP NOT NULL"),  # UTC
+        ("comment_date", "DATE NOT NULL"),  # UTC day of created_at
+        ("text", "VARCHAR(65535)"),  # from documents/, null when the document is not there
+        ("label", "VARCHAR(256)"),
+        ("subject", "VARCHAR(256)"),
+        ("category", "VARCHAR(64)"),
+        ("category_name", "VARCHAR(128)"),
+        ("cluster_ids", "VARCHAR(4096)"),  # per sentence, comma-separated (Redshift has no arrays)
+        ("model", "VARCHAR(128)"),
+        ("model_version", "VARCHAR(128)"),
+        ("month", "CHAR(7) NOT NULL"),
+        ("run_id", "VARCHAR(64) NOT NULL"),
+        ("loaded_at", "TIMESTAMP NOT NULL"),  # UTC
+    ),
+    ("source", "doc_id"),
+)
+USER_SUBJECTS = Table(
+    "user_subjects",
+    (
+        ("user_id", "VARCHAR(256) NOT NULL"),
+        ("as_of", "DATE NOT NULL"),
+        ("moda_30d", "VARCHAR(256)"),
+        ("moda_30d_count", "BIGINT"),
+        ("n_comments_30d", "BIGINT NOT NULL"),
+        ("n_assigned_30d", "BIGINT NOT NULL"),
+        ("run_id", "VARCHAR(64) NOT NULL"),
+        ("loaded_at", "TIMESTAMP NOT NULL"),
+    ),
+    ("user_id", "as_of"),
+)
+TABLES = {t.name: t for t in (PREDICTIONS, USER_SUBJECTS)}
+
+
+def identifier(value: str, key: str) -> str:
+    """``value`` when it is a plain SQL identifier, else an error naming the config key."""
+    if not IDENTIFIER.match(value or ""):
+        raise WarehouseError(f"`{key}` must be a plain SQL identifier (letters, digits, _), got {value!r}")
+    return value
+
+
+def merge_statements(table: Table, target: str, staging: str) -> list[str]:
+    """The statements of the upsert transaction: delete the keys present in staging, insert staging."""
+    on = " AND ".join(f"{target}.{k} = {staging}.{k}" for k in table.keys)
+    cols = ", ".join(table.column_names)
+    return [
+        f"DELETE FROM {target} USING {staging} WHERE {on}",
+        f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staging}",
+    ]
+
+
+# --------------------------------------------------------------------------- connection settings
+@dataclass(frozen=True)
+class Connection:
+    """Where and as whom to connect. ``repr`` hides the password."""
+
+    url: str
+    driver: str
+    user: str
+    password: str
+    schema: str
+
+    def __repr__(self) -> str:
+        return f"Connection(url={self.url!r}, driver={self.driver!r}, user={self.user!r}, password='***')"
+
+    __str__ = __repr__
+
+    def qualified(self, table: str) -> str:
+        return f"{self.schema}.{table}"
+
+    def redact(self, text: str) -> str:
+        return redact(text, [self.password])
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with every secret (and any ``password=...`` pair) replaced by ``***``."""
+    out = str(text)
+    for secret in secrets:
+        if secret:
+            out = out.replace(secret, "***")
+    return re.sub(r"(?i)(password[\"']?\s*[=:]\s*[\"']?)[^\s,;&\"')]+", r"\1***", out)
+
+
+def secret_from_secrets_manager(secret_id: str, region: str | None = None) -> dict[str, Any]:
+    """The JSON secret ``secret_id`` (e.g. ``{"username": ..., "password": ...}``) from AWS Secrets Manager."""
+    import boto3
+
+    client = boto3.client("secretsmanager", region_name=region) if region else boto3.client("secretsmanager")
+    try:
+        value = client.get_secret_value(SecretId=secret_id)
+    except Exception as exc:  # botocore ClientError / NoCredentialsError: name the secret, not its content
+        raise WarehouseError(f"`warehouse.secret_id`: cannot read secret {secret_id!r}: {type(exc).__name__}: "
+                             f"{getattr(exc, 'response', {}).get('Error', {}).get('Code', exc)}") from None
+    try:
+        data = json.loads(value.get("SecretString") or "")
+    except ValueError:
+        raise WarehouseError(f"`warehouse.secret_id`: secret {secret_id!r} is not a JSON object") from None
+    if not isinstance(data, dict) or not data.get("password"):
+        raise WarehouseError(f"`warehouse.secret_id`: secret {secret_id!r} has no `password`")
+    return data
+
+
+def connection(cfg: dict, env: dict | None = None) -> Connection:
+    """Connection settings from ``cfg['warehouse']`` plus the secret; fails fast naming the missing key."""
+    env = os.environ if env is None else env
+    wh = cfg["warehouse"]
+    if not wh.get("url"):
+        raise WarehouseError("missing required key `warehouse.url` (e.g. jdbc:postgresql://host:5432/voc)")
+    identifier(wh["schema"], "warehouse.schema")
+    for name, table in wh["tables"].items():
+        identifier(table, f"warehouse.tables.{name}")
+    user = wh.get("user")
+    if wh.get("secret_id"):
+        secret = secret_from_secrets_manager(wh["secret_id"], wh.get("region"))
+        password = str(secret["password"])
+        user = user or secret.get("username") or secret.get("user")
+    else:
+        password = env.get(wh["password_env"], "")
+        if not password:
+            raise WarehouseError(
+                f"warehouse password missing: set the environment variable ${wh['password_env']} "
+                "(`warehouse.password_env`) or `warehouse.secret_id`"
+            )
+    user = user or env.get(USER_ENV)
+    if not user:
+        raise WarehouseError(f"warehouse user missing: set `warehouse.user`, the secret's username or ${USER_ENV}")
+    return Connection(wh["url"], wh["driver"], user, password, wh["schema"])
+
+
+# --------------------------------------------------------------------------- JDBC through the driver's JVM
+@contextmanager
+def jdbc(spark: SparkSession, conn: Connection) -> Iterator[Any]:
+    """A ``java.sql.Connection`` from the JDBC driver Spark uses (registered through Spark's DriverRegistry, so
+    jars added with ``--jars``/``spark.jars``/``--extra-jars`` are found), closed on exit."""
+    jvm = spark.sparkContext._jvm
+    try:
+        registry = jvm.org.apache.spark.sql.execution.datasources.jdbc.DriverRegistry
+        registry.register(conn.driver)
+        props = jvm.java.util.Properties()
+        props.setProperty("user", conn.user)
+        props.setProperty("password", conn.password)
+        jconn = registry.get(conn.driver).connect(conn.url, props)
+    except Exception as exc:
+        raise WarehouseError(f"cannot connect to {conn.url} as {conn.user}: {conn.redact(_short(exc))}") from None
+    if jconn is None:
+        raise WarehouseError(f"driver {conn.driver} does not accept the URL {conn.url}")
+    try:
+        yield jconn
+    finally:
+        jconn.close()
+
+
+def _short(exc: BaseException) -> str:
+    """The first lines of an exception (py4j errors carry a whole Java stack)."""
+    lines = [ln for ln in str(exc).splitlines() if ln.strip() and not ln.strip().startswith("at ")]
+    return " ".join(lines[:3])
+
+
+def execute(jconn: Any, sql: str) -> int:
+    stmt = jconn.createStatement()
+    try:
+        return int(stmt.executeUpdate(sql))
+    finally:
+        stmt.close()
+
+
+def query(jconn: Any, sql: str) -> list[tuple]:
+    """Rows of a small query (tests and checks), values as strings."""
+    stmt = jconn.createStatement()
+    try:
+        rs = stmt.executeQuery(sql)
+        n = rs.getMetaData().getColumnCount()
+        rows = []
+        while rs.next():
+            rows.append(tuple(rs.getString(i) for i in range(1, n + 1)))
+        return rows
+    finally:
+        stmt.close()
+
+
+def transaction(jconn: Any, statements: Sequence[str]) -> list[int]:
+    """Run ``statements`` in one transaction; roll back and re-raise on any failure."""
+    jconn.setAutoCommit(False)
+    try:
+        counts = [execute(jconn, sql) for sql in statements]
+        jconn.commit()
+        return counts
+    except Exception:
+        jconn.rollback()
+        raise
+    finally:
+        jconn.setAutoCommit(True)
+
+
+# --------------------------------------------------------------------------- the upsert
+def staging_name(table: str, run_id: str) -> str:
+    suffix = re.sub(r"[^a-z0-9]", "", run_id.lower())[-20:] or "run"
+    return f"{table}_stg_{suffix}"[:63]
+
+
+def upsert(spark: SparkSession, df: DataFrame, table: Table, conn: Connection, target_table: str, run_id: str,
+           batch_size: int = 5000, write_partitions: int = 4) -> dict[str, int]:
+    """Replace the rows of ``target_table`` whose keys are in ``df`` by ``df``'s rows (see module doc).
+
+    ``df`` must hold exactly ``table.column_names`` with unique keys. Returns ``{"staged", "deleted",
+    "inserted"}``; ``deleted`` counts the rows replaced.
+    """
+    target = conn.qualified(identifier(target_table, f"warehouse.tables.{table.name}"))
+    staging = conn.qualified(staging_name(target_table, run_id))
+    try:
+        with jdbc(spark, conn) as jconn:
+            execute(jconn, table.ddl(target))
+            execute(jconn, f"DROP TABLE IF EXISTS {staging}")
+            execute(jconn, f"CREATE TABLE {staging} (LIKE {target})")
+            try:
+                (
+                    df.select(*table.column_names)
+                    .coalesce(write_partitions)
+                    .write.format("jdbc")
+                    .options(url=conn.url, driver=conn.driver, dbtable=staging, user=conn.user,
+                             password=conn.password, batchsize=str(batch_size))
+                    .mode("append")
+                    .save()
+                )
+                staged = int(query(jconn, f"SELECT COUNT(*) FROM {staging}")[0][0])
+                deleted, inserted = transaction(jconn, merge_statements(table, target, staging))
+            finally:
+                execute(jconn, f"DROP TABLE IF EXISTS {staging}")
+    except WarehouseError:
+        raise
+    except Exception as exc:
+        raise WarehouseError(f"load of {target} failed (table unchanged): {conn.redact(_short(exc))}") from None
+    log.info("warehouse %s: staged %d, replaced %d, inserted %d", target, staged, deleted, inserted)
+    return {"staged": staged, "deleted": deleted, "inserted": inserted}
