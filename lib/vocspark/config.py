@@ -235,6 +235,28 @@ SPEC: dict[str, Any] = {
         },
     },
     # --- issue 6 (analytics) top-level keys go below this line
+    "analytics": {  # outputs under <base_uri>/<output>/...; see vocspark.analytics
+        "output": Field(str, default="analytics"),
+        "source": Field(str, default="amazon_reviews"),  # the reviews source of documents_clean
+        "percentile_accuracy": Field(int, default=10000, check=_positive),  # percentile_approx accuracy
+        "top_n": Field(int, default=20, check=_positive),  # rows of "top" tables (most helpful products)
+        "sample": {
+            "fraction": Field(float, default=0.01, check=_fraction),  # per month
+            "min_category_share": Field(float, default=0.01, check=_fraction),  # drop smaller categories
+            "seed": Field(int, default=42),
+        },
+        "drift": {
+            "top_k": Field(int, default=20, check=_positive),
+            "period": Field(str, default="year", choices=("year", "quarter", "month")),
+            "min_term_count": Field(int, default=2, check=_positive),  # per group, else the term is ignored
+        },
+        "graph": {
+            "model": Field(str, default="product_category"),  # predictions/<model>/ for PREDICTED edges
+        },
+        "report": {
+            "file": Field(str, default="report.html"),
+        },
+    },
     "demo": {
         "seed": Field(int, default=42),
         "reviews": Field(int, default=20000, check=_non_negative),
