@@ -23,7 +23,8 @@ DEV = [
     "pytest-timeout==2.3.1",
     "chispa==0.10.1",
     "boto3==1.35.99",
-    "moto[server]==5.0.28",
+    "moto[server]==5.2.5",  # 5.2 implements Glue workflows (deploy tests)
+    "cfn-lint==1.51.0",  # lints deploy/cloudformation.json in tests/deploy
     "build==1.2.2",
     # benchmark baselines (bench/topics): gensim Word2Vec and scikit-learn KMeans
     "gensim==4.3.3",

@@ -226,7 +226,7 @@ SPEC: dict[str, Any] = {
         },
         "glue": {
             "role_arn": Field(str),
-            "version": Field(str, default="5.0"),
+            "version": Field(str, default="5.1"),  # Spark 3.5.6, Python 3.11
             "worker_type": Field(str, default="G.1X"),
             "workers": Field(int, default=10, check=_positive),
             "timeout_minutes": Field(int, default=480, check=_positive),
