@@ -2,8 +2,15 @@
 # Run any VoC Spark job with spark-submit, shipping the code and jars the way EMR and Glue do:
 # the vocspark package as a zip on --py-files, the JVM dependencies as --jars (from `make jars`).
 #
-#   ./spark-submit.sh <job> [job args]          e.g. ./spark-submit.sh ingest --config conf/local.yaml
+#   ./spark-submit.sh [--target local|emr|glue] <job> [job args]
+#   ./spark-submit.sh ingest --config conf/local.yaml           (local is the default target)
 #   SPARK_MASTER=local[2] ./spark-submit.sh preprocess --sources instagram
+#   ./spark-submit.sh --target emr user_mode --config conf/emr.yaml --as-of 2021-07-01
+#       builds the zip, uploads it, the job script and the config to deploy.artifacts_uri, adds an EMR step
+#       (command-runner.jar + spark-submit --packages ...) to deploy.emr.cluster_id
+#   ./spark-submit.sh --target glue user_mode --config conf/glue.yaml --as-of 2021-07-01
+#       uploads the same artifacts plus the jars, creates or updates the Glue job and starts a run
+#       (GLUE_NO_START=1: create/update only)
 #
 # Environment: SPARK_MASTER (default local[*]), SPARK_SUBMIT_OPTS_EXTRA (extra spark-submit flags),
 # VENV (default .venv).
@@ -11,8 +18,12 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
 
+TARGET=local
+if [[ "${1:-}" == "--target" ]]; then TARGET=${2:-}; shift 2 || true; fi
+if [[ "${1:-}" == --target=* ]]; then TARGET=${1#--target=}; shift; fi
+case "$TARGET" in local|emr|glue) ;; *) echo "error: --target must be local, emr or glue (got '$TARGET')" >&2; exit 2;; esac
 if [[ $# -lt 1 || "$1" == "-h" || "$1" == "--help" ]]; then
-  echo "usage: $0 <job> [args]"; echo "jobs:"; ls jobs/*.py | xargs -n1 basename | sed 's/\.py$//; s/^/  /'
+  echo "usage: $0 [--target local|emr|glue] <job> [args]"; echo "jobs:"; ls jobs/*.py | xargs -n1 basename | sed 's/\.py$//; s/^/  /'
   exit 2
 fi
 JOB=$1; shift
@@ -29,6 +40,12 @@ mkdir -p dist
 ZIP="dist/vocspark-$(cat lib/vocspark/VERSION).zip"
 rm -f "$ZIP"
 (cd lib && "$PY" -c "import shutil; shutil.make_archive('../${ZIP%.zip}', 'zip', '.', 'vocspark')")
+
+if [[ "$TARGET" != local ]]; then
+  # Cluster targets: upload and submit through boto3 (credentials from the AWS default chain).
+  export PYTHONPATH="$ROOT/lib${PYTHONPATH:+:$PYTHONPATH}"
+  exec "$PY" -m vocspark.deploy submit --target "$TARGET" --zip "$ZIP" ${GLUE_NO_START:+--no-start} "$JOB" "$@"
+fi
 
 JARS=$("$PY" -m vocspark.jars list | paste -sd, -)
 

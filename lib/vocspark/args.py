@@ -3,7 +3,10 @@
 Every job takes ``--config`` (a YAML file, default ``conf/local.yaml``) and any number of ``--set key=value``
 overrides, plus its own options. Under Glue (``awsglue`` importable or ``--JOB_NAME`` present) the extra
 arguments Glue adds (``--JOB_ID``, ``--JOB_RUN_ID``, ``--TempDir``, ``--enable-...``) are ignored; anywhere
-else an unknown argument is an error. Glue passes every value as ``--key value``, which argparse reads as is.
+else an unknown argument is an error. Glue passes every value as ``--key value``; where ``awsglue`` can be
+imported the values are resolved with ``awsglue.utils.getResolvedOptions`` (for the options the job declares
+and that are present), then parsed by the same argparse parser. Glue keeps one value per key, so several
+config overrides arrive as one ``--set`` value with one ``key=value`` per line.
 """
 from __future__ import annotations
 
@@ -50,14 +53,43 @@ def parse(
     """Parse ``argv`` and load the config it names (with overrides)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if running_on_glue(argv):
-        args, extra = parser.parse_known_args(argv)
+        args, extra = parser.parse_known_args(glue_resolved_argv(parser, argv))
         if extra:
             log.info("ignoring arguments added by Glue: %s", " ".join(extra))
     else:
         args = parser.parse_args(argv)
-    overrides = dict(config_mod.parse_override(o) for o in args.overrides)
+    lines = [line for o in args.overrides for line in str(o).splitlines() if line.strip()]
+    overrides = dict(config_mod.parse_override(o) for o in lines)
     cfg = config_mod.load(Path(args.config), overrides)
     return args, cfg
+
+
+def glue_resolved_argv(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
+    """``argv`` with the values of the parser's options resolved by ``awsglue.utils.getResolvedOptions`` (the
+    options present, so none is required); flags and ``--set`` (repeatable) are taken as given. Without
+    ``awsglue`` (tests, ``--JOB_NAME`` passed locally) ``argv`` is returned unchanged."""
+    try:
+        from awsglue.utils import getResolvedOptions
+    except ImportError:
+        return list(argv)
+    present = set(argv)
+    valued, kept = [], []
+    for action in parser._actions:
+        for opt in action.option_strings:
+            if not opt.startswith("--") or opt not in present:
+                continue
+            if action.nargs == 0:
+                kept.append(opt)
+            elif opt == "--set":
+                kept += [x for i, a in enumerate(argv[:-1]) if a == "--set" for x in (a, argv[i + 1])]
+            else:
+                valued.append(opt[2:])
+    resolved = getResolvedOptions(["script", *argv], valued)
+    out: list[str] = []
+    for name in valued:
+        value = resolved[name] if name in resolved else resolved[name.replace("-", "_")]
+        out += [f"--{name}", value]
+    return out + kept
 
 
 def setup_logging(level: int = logging.INFO) -> None:

@@ -36,7 +36,8 @@ def job_config(job_args: list[str], default: str) -> tuple[str, list[str]]:
 
 def glue_arguments(job_args: list[str]) -> dict[str, str]:
     """A job's command-line arguments as Glue job-run arguments (``--key value``; a flag gets ``""``, which
-    the job's parser ignores under Glue). ``--config`` is replaced by the shipped file's name."""
+    the job's parser ignores under Glue). Glue keeps one value per key: repeated ``--set`` overrides are joined
+    with newlines (:func:`vocspark.args.parse` splits them again); any other repeated key is an error."""
     out: dict[str, str] = {}
     i = 0
     while i < len(job_args):
@@ -44,9 +45,12 @@ def glue_arguments(job_args: list[str]) -> dict[str, str]:
         if not key.startswith("--"):
             raise ValueError(f"Glue arguments must be --key value pairs, got {key!r}")
         value = job_args[i + 1] if i + 1 < len(job_args) and not job_args[i + 1].startswith("--") else ""
-        if key in out:
+        if key == "--set" and key in out:
+            out[key] += "\n" + value
+        elif key in out:
             raise ValueError(f"Glue takes one value per argument: {key} is repeated")
-        out[key] = value
+        else:
+            out[key] = value
         i += 2 if value != "" else 1
     return out
 
