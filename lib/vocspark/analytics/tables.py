@@ -92,15 +92,20 @@ def table_uris(out_uri: str, name: str) -> tuple[str, str]:
 
 def write_table(df: DataFrame, out_uri: str, name: str) -> dict[str, str]:
     """Write a small table twice: Parquet (one file, ``<out>/tables/<name>/``) and one CSV file with a header
-    (``<out>/csv/<name>.csv``). Both are replaced whole on every run (a table is recomputed from all its input),
+    (``<out>/csv/<name>.csv``; array columns joined with ``|``). Both are replaced whole on every run (a table is recomputed from all its input),
     so reruns are idempotent. Returns the two URIs."""
     spark = df.sparkSession
     parquet_uri, csv_uri = table_uris(out_uri, name)
     one_df = df.coalesce(1)
     one_df.write.mode("overwrite").parquet(parquet_uri)
     tmp_uri = f"{csv_uri}._tmp"
+    written_df = spark.read.parquet(parquet_uri)
+    flat = [  # CSV has no arrays: a list of strings becomes one "a|b|c" field
+        F.concat_ws("|", F.col(f.name)).alias(f.name) if isinstance(f.dataType, T.ArrayType) else F.col(f.name)
+        for f in written_df.schema
+    ]
     (
-        spark.read.parquet(parquet_uri).coalesce(1).write.mode("overwrite")
+        written_df.select(*flat).coalesce(1).write.mode("overwrite")
         .option("header", True).option("escape", '"').option("timestampFormat", "yyyy-MM-dd'T'HH:mm:ss'Z'")
         .csv(tmp_uri)
     )

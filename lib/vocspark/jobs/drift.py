@@ -1,0 +1,77 @@
+"""drift: documents_clean (the reviews source) -> the tables of :mod:`vocspark.analytics.drift` under
+``<base>/analytics/``: ``drift_top_terms_period``, ``drift_top_terms_star``, ``drift_overlap_period``,
+``drift_overlap_star`` (Parquet in ``tables/``, CSV in ``csv/``).
+
+Options: ``--period year|quarter|month`` and ``--top-k`` override ``analytics.drift.*``; ``--from-sample`` reads
+the sample job's output instead of documents_clean (the original analysis ran on a 1% sample; the default is
+the full data).
+
+Manifest counts (they reconcile): ``read`` = rows of the reviews source; ``rejected`` by review rule (written to
+``rejected/job=drift/...``); ``filtered``: ``no_tokens`` (no token left after preprocessing); ``written`` = the
+reviews whose tokens were counted. ``extra.tables`` has the rows of each table.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+
+from pyspark import StorageLevel
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from vocspark import io
+from vocspark.analytics import drift as dr
+from vocspark.analytics import tables as tb
+from vocspark.config import Config
+
+log = logging.getLogger(__name__)
+JOB = "drift"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--period", choices=dr.PERIODS, default=None, help="time grain (default: config)")
+    parser.add_argument("--top-k", type=int, default=None, help="terms per group (default: config)")
+    parser.add_argument("--from-sample", action="store_true", help="read <analytics>/sample/ instead")
+
+
+def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manifest:
+    t0 = time.monotonic()
+    dcfg = cfg["analytics"]["drift"]
+    period = getattr(args, "period", None) or dcfg["period"]
+    k = getattr(args, "top_k", None) or dcfg["top_k"]
+    if k <= 0:
+        raise ValueError(f"--top-k must be > 0, got {k}")
+    source = tb.reviews_source(cfg)
+    out_uri = tb.analytics_uri(cfg)
+    input_name = "sample" if getattr(args, "from_sample", False) else "documents_clean"
+    input_uri = f"{out_uri}/sample" if input_name == "sample" else cfg.uri("documents_clean")
+    io.require_inputs(spark, {input_name: input_uri})
+    run_id = getattr(args, "run_id", None) or io.new_run_id()
+    manifest = io.Manifest(JOB, run_id, args=tb.job_args(args), inputs={input_name: input_uri})
+
+    columns = [*tb.REVIEW_COLUMNS, "tokens"]
+    has_no_tokens = F.col("tokens").isNull() | (F.size("tokens") == 0)
+    staged_df = tb.read_clean(spark, input_uri, source, columns).withColumn(
+        io.OUTCOME, io.first_outcome((tb.review_outcome().isNotNull(), tb.review_outcome()),
+                                     (has_no_tokens, io.filtered("no_tokens"))),
+    )
+    manifest.add_counts(io.outcome_counts(staged_df))
+    reviews_df = staged_df.where(F.col(io.OUTCOME).isNull())
+    base_df = dr.base_term_counts(reviews_df, period).persist(StorageLevel.MEMORY_AND_DISK)
+    rows = {}
+    try:
+        for name, table_df in dr.drift_tables(reviews_df, period, k, dcfg["min_term_count"], base_df).items():
+            uris = tb.write_table(table_df, out_uri, name)
+            rows[name] = spark.read.parquet(uris["parquet"]).count()
+            manifest.outputs[name] = uris["parquet"]
+            log.info("drift: %s: %d rows -> %s", name, rows[name], uris["csv"])
+    finally:
+        base_df.unpersist()
+    manifest.extra.update(tables=rows, period=period, top_k=k, min_term_count=dcfg["min_term_count"],
+                          reviews_source=source)
+    if manifest.rejected:
+        manifest.outputs["rejected"] = tb.write_rejected_reviews(staged_df, JOB, run_id, cfg.base_uri)
+    manifest.extra["seconds"] = round(time.monotonic() - t0, 3)
+    manifest.close(spark, cfg.base_uri)
+    return manifest
