@@ -5,7 +5,7 @@
 set -euo pipefail
 NEEDED=(
   # --- add "<check command path> <debian package>" lines below
-  /usr/bin/chromium chromium
+  "/usr/bin/chromium chromium"
 )
 missing=()
 for entry in "${NEEDED[@]}"; do
