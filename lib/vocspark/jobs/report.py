@@ -1,0 +1,109 @@
+"""report: the tables under ``<base>/analytics/tables/`` (and ``models/*/LATEST`` metadata) -> one self-contained
+HTML file ``<base>/analytics/report/<analytics.report.file>`` (see :mod:`vocspark.analytics.report`).
+
+The analytics job's tables are required (a missing ``tables/`` folder fails before any write, naming it); drift,
+sample, graph and model sections are filled when their tables exist and otherwise say which job to run.
+Tables that grow with the data are cut in Spark before they reach the driver: repeat reviewers (most reviews
+first) and the mismatch ranking (best ranks) to ``analytics.top_n`` rows.
+
+Manifest counts: ``read`` = rows of the tables read (after the cuts) = ``written`` (every row is plotted or
+listed); ``extra`` has the images, the tables found and missing, and the models shown.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from vocspark import io
+from vocspark.analytics import report as rp
+from vocspark.analytics import tables as tb
+from vocspark.config import Config
+
+log = logging.getLogger(__name__)
+JOB = "report"
+TABLES = (
+    "monthly_category_volume", "length_by_category", "length_by_category_year", "category_summary",
+    "star_breakdown", "reviews_by_star", "rating_by_month", "helpfulness_by_star", "top_helpful_products",
+    "positive_negative", "repeat_reviewers", "volume_by_source", "drift_overlap_period", "drift_overlap_star",
+    "sample_months", "sample_categories", "graph_mismatch_ranking",
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--title", default="VoC review analytics", help="report title")
+
+
+def cut(name: str, df: DataFrame, top_n: int) -> DataFrame:
+    """The rows of a table the report shows: growing tables cut to ``top_n`` in Spark, others whole."""
+    if name == "repeat_reviewers":
+        return df.orderBy(F.desc("reviews"), F.asc("user_id"), F.asc("product_id")).limit(top_n)
+    if name == "graph_mismatch_ranking":
+        return df.orderBy(F.asc("rank")).limit(top_n)
+    if name == "top_helpful_products":
+        return df.orderBy(F.asc("rank"))
+    return df
+
+
+def read_models(spark: SparkSession, models_uri: str) -> list[dict]:
+    """Name, version and metadata of every ``models/<name>/LATEST`` (small JSON files)."""
+    if not io.path_exists(spark, models_uri):
+        return []
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(models_uri)
+    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    out = []
+    for status in sorted(fs.listStatus(path), key=lambda s: s.getPath().getName()):
+        if not status.isDirectory():
+            continue
+        name = status.getPath().getName()
+        latest = f"{models_uri}/{name}/LATEST"
+        if not io.path_exists(spark, latest):
+            continue
+        version = io.read_text(spark, latest).strip()
+        meta_uri = f"{models_uri}/{name}/{version}/metadata.json"
+        if not io.path_exists(spark, meta_uri):
+            continue
+        try:
+            metadata = json.loads(io.read_text(spark, meta_uri))
+        except ValueError:
+            log.warning("report: %s is not valid JSON, skipped", meta_uri)
+            continue
+        out.append({"name": name, "version": version, "metadata": metadata})
+    return out
+
+
+def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manifest:
+    t0 = time.monotonic()
+    out_uri = tb.analytics_uri(cfg)
+    tables_uri = f"{out_uri}/tables"
+    io.require_inputs(spark, {"analytics.tables": tables_uri})
+    run_id = getattr(args, "run_id", None) or io.new_run_id()
+    report_uri = f"{out_uri}/report/{cfg['analytics']['report']['file']}"
+    manifest = io.Manifest(JOB, run_id, args=tb.job_args(args), inputs={"analytics.tables": tables_uri},
+                           outputs={"report": report_uri})
+    top_n = cfg["analytics"]["top_n"]
+    frames, missing = {}, []
+    for name in TABLES:
+        df = tb.read_table(spark, out_uri, name)
+        if df is None:
+            missing.append(name)
+            continue
+        frames[name] = cut(name, df, top_n).toPandas()  # small aggregates only (see cut)
+    models = read_models(spark, cfg.uri("models"))
+    notes = [f"tables not found (their sections are empty): {', '.join(missing)}"] if missing else []
+    page, n_images = rp.render(frames, models, title=getattr(args, "title", None) or "VoC review analytics",
+                               notes=notes)
+    io.write_text(spark, report_uri, page)
+    rows = sum(len(f) for f in frames.values())
+    manifest.read = manifest.written = rows
+    manifest.extra.update(images=n_images, tables={k: len(v) for k, v in frames.items()}, missing_tables=missing,
+                          models=[f"{m['name']}/{m['version']}" for m in models], bytes=len(page.encode("utf-8")),
+                          seconds=round(time.monotonic() - t0, 3))
+    log.info("report: %d images from %d tables (%d rows) -> %s", n_images, len(frames), rows, report_uri)
+    manifest.close(spark, cfg.base_uri)
+    return manifest
