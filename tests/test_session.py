@@ -24,6 +24,16 @@ def test_cluster_profiles_do_not_ship_local_jars():
         assert conf["spark.sql.session.timeZone"] == "UTC"
 
 
+def test_s3_scheme_and_committer_per_profile():
+    local = session.session_conf(config.load(ROOT / "conf" / "local.yaml"))
+    assert local["spark.hadoop.fs.s3.impl"] == "org.apache.hadoop.fs.s3a.S3AFileSystem"
+    assert local["spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version"] == "1"
+    for name in ("emr.yaml", "glue.yaml"):  # EMRFS keeps s3:// there (EMR's optimized commit protocol needs it)
+        conf = session.session_conf(config.load(ROOT / "conf" / name, check_paths=False))
+        assert "spark.hadoop.fs.s3.impl" not in conf
+        assert conf["spark.sql.sources.partitionOverwriteMode"] == "dynamic"
+
+
 def test_build_session_applies_sql_settings(spark):
     cfg = config.load(ROOT / "conf" / "local.yaml", {"spark.conf": {"spark.sql.shuffle.partitions": 3}})
     built = session.build_session(cfg)

@@ -11,6 +11,17 @@ Profiles (``profile`` in config):
 
 Settings every profile gets: UTC session time zone (all timestamps in the contracts are UTC), dynamic partition
 overwrite (a rerun replaces exactly the months it wrote) and Arrow for pandas conversions.
+
+Output committers (see README "Writing to S3: committers and dynamic partition overwrite"):
+
+- local (``s3a://``, and ``s3://`` mapped to S3A): Spark's own dynamic-overwrite protocol over the classic
+  ``FileOutputCommitter`` v1: tasks write under ``<output>/.spark-staging-<job>/``, job commit replaces each
+  touched partition. A killed task or job never touches the previous partitions; only a kill during the job
+  commit itself (S3A "rename" = copy + delete) can leave a partition half replaced, and the rerun repairs it.
+  The S3A magic/staging committers are not used: they do not support dynamic partition overwrite.
+- emr: EMRFS serves ``s3://`` (so ``fs.s3.impl`` is left alone) and EMR's default
+  ``SQLEmrOptimizedCommitProtocol`` handles dynamic partition overwrite without renames.
+- glue: the Glue job's session and S3 file system as they come.
 """
 from __future__ import annotations
 
@@ -33,10 +44,13 @@ BASE_CONF: dict[str, str] = {
     "spark.sql.legacy.timeParserPolicy": "CORRECTED",
     # S3A: credentials from the default AWS provider chain, never from config.
     "spark.hadoop.fs.s3a.aws.credentials.provider": "com.amazonaws.auth.DefaultAWSCredentialsProviderChain",
-    "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
 }
 
 LOCAL_CONF: dict[str, str] = {
+    # s3:// URIs (as on EMR/Glue) work locally through S3A; on EMR, EMRFS must keep s3:// (its commit protocol).
+    "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+    # v1: task output is moved into place only at job commit (v2 exposes partial output of failed jobs).
+    "spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version": "1",
     "spark.ui.showConsoleProgress": "true",
     "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
