@@ -5,6 +5,7 @@
 set -euo pipefail
 NEEDED=(
   # --- add "<check command path> <debian package>" lines below
+  "/usr/lib/postgresql/15/bin/postgres postgresql"
   "/usr/bin/chromium chromium"
 )
 missing=()
