@@ -45,6 +45,12 @@ demo: jars
 	$(PY) jobs/infer_topics.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model instagram --version demo \
 		--mapping $(DEMO_MODEL)/demo_mapping.yaml
 	$(PY) jobs/user_mode.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --as-of $(DEMO_AS_OF)
+	$(PY) jobs/sample.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
+	$(PY) jobs/analytics.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
+	@echo "demo only: drift compares months (the demo data covers 6 months of one year; the default period is the year)"
+	$(PY) jobs/drift.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --period month
+	$(PY) jobs/graph_export.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
+	$(PY) jobs/report.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 	$(PY) -m vocspark.summary --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 
 test: jars system-deps

@@ -11,6 +11,7 @@ from vocspark.config import local_path
 DATASETS = (
     "raw", "truth", "documents", "rejected", "documents_clean", "sentences", "models", "predictions/topics",
     "reports", "user_subjects", "user_subjects_history",
+    "analytics/tables", "analytics/csv", "analytics/sample", "analytics/graph", "analytics/report",
 )
 PARTITION_GLOBS = ("*/month=*", "month=*", "as_of=*")
 
