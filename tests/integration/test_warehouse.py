@@ -243,3 +243,59 @@ def test_wrong_password_and_missing_secret_fail_without_leaking(spark, cfg, tmp_
 def test_missing_input_is_named(spark, cfg, tmp_base):
     with pytest.raises(io.MissingInputError, match=rf"predictions\.topics.*{tmp_base}/predictions/topics"):
         job.run(spark, cfg, args(run_id="missing", tables="predictions"))
+
+
+# --------------------------------------------------------------------------- settings and secrets (no server)
+def _wh_cfg(**warehouse_keys):
+    return config.resolve({"profile": "local", "base_uri": "/tmp", "sources": {},
+                           "warehouse": {"url": "jdbc:postgresql://127.0.0.1:5439/voc", **warehouse_keys}})
+
+
+def test_password_from_secrets_manager(monkeypatch):
+    moto = pytest.importorskip("moto")
+    boto3 = pytest.importorskip("boto3")
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("VOCSPARK_WAREHOUSE_PASSWORD", raising=False)
+    with moto.mock_aws():
+        sm = boto3.client("secretsmanager", region_name="us-east-1")
+        sm.create_secret(Name="voc/wh", SecretString=json.dumps({"username": "loader", "password": PASSWORD}))
+        sm.create_secret(Name="voc/broken", SecretString="not json " + PASSWORD)
+        conn = warehouse.connection(_wh_cfg(secret_id="voc/wh"))
+        assert (conn.user, conn.password) == ("loader", PASSWORD)
+        assert PASSWORD not in repr(conn) and PASSWORD not in str(conn)
+        assert warehouse.connection(_wh_cfg(secret_id="voc/wh", user="other")).user == "other"
+        with pytest.raises(warehouse.WarehouseError, match=r"voc/missing.*ResourceNotFoundException"):
+            warehouse.connection(_wh_cfg(secret_id="voc/missing"))
+        with pytest.raises(warehouse.WarehouseError) as err:
+            warehouse.connection(_wh_cfg(secret_id="voc/broken"))
+        assert "not a JSON object" in str(err.value) and PASSWORD not in str(err.value)
+
+
+def test_settings_fail_fast_naming_the_key(monkeypatch):
+    monkeypatch.setenv("VOCSPARK_WAREHOUSE_PASSWORD", PASSWORD)
+    monkeypatch.delenv("VOCSPARK_WAREHOUSE_USER", raising=False)
+    with pytest.raises(warehouse.WarehouseError, match=r"warehouse\.user"):
+        warehouse.connection(_wh_cfg())
+    monkeypatch.setenv("VOCSPARK_WAREHOUSE_USER", "loader")
+    assert warehouse.connection(_wh_cfg()).user == "loader"
+    with pytest.raises(warehouse.WarehouseError, match=r"warehouse\.tables\.predictions"):
+        warehouse.connection(_wh_cfg(tables={"predictions": "x; DROP TABLE y"}))
+    with pytest.raises(warehouse.WarehouseError, match=r"warehouse\.url"):
+        warehouse.connection(config.resolve({"profile": "local", "base_uri": "/tmp", "sources": {}}))
+    with pytest.raises(config.ConfigError, match=r"warehouse\.url.*without a password"):
+        _wh_cfg(url="jdbc:postgresql://h/voc?password=" + PASSWORD)
+
+
+def test_redact_hides_secrets_and_password_pairs():
+    text = f"FATAL: bad login user=voc password={PASSWORD}; also '{PASSWORD}' and password: hunter2"
+    out = warehouse.redact(text, [PASSWORD])
+    assert PASSWORD not in out and "hunter2" not in out and "user=voc" in out
+
+
+def test_merge_statements_delete_matching_keys_then_insert():
+    delete, insert = warehouse.merge_statements(warehouse.USER_SUBJECTS, "public.t", "public.s")
+    assert delete == "DELETE FROM public.t USING public.s WHERE public.t.user_id = public.s.user_id AND public.t.as_of = public.s.as_of"
+    assert insert.startswith("INSERT INTO public.t (user_id, as_of, moda_30d,") and insert.endswith("FROM public.s")
