@@ -51,6 +51,9 @@ demo: jars
 	$(PY) jobs/drift.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --period month
 	$(PY) jobs/graph_export.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 	$(PY) jobs/report.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
+	@echo "demo only: load_warehouse upserts into a throwaway local PostgreSQL (deploy/local-warehouse.sh)"
+	bash deploy/local-warehouse.sh $(PY) jobs/load_warehouse.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) \
+		--as-of $(DEMO_AS_OF)
 	$(PY) -m vocspark.summary --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 
 test: jars system-deps
