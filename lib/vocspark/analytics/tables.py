@@ -21,9 +21,10 @@ Definitions used by the tables:
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Iterable
 
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, Observation, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -93,7 +94,7 @@ def table_uris(out_uri: str, name: str) -> tuple[str, str]:
 def write_table(df: DataFrame, out_uri: str, name: str) -> dict[str, str]:
     """Write a small table twice: Parquet (one file, ``<out>/tables/<name>/``) and one CSV file with a header
     (``<out>/csv/<name>.csv``; array columns joined with ``|``). Both are replaced whole on every run (a table is recomputed from all its input),
-    so reruns are idempotent. Returns the two URIs."""
+    so reruns are idempotent. Returns the two URIs and the rows written."""
     spark = df.sparkSession
     parquet_uri, csv_uri = table_uris(out_uri, name)
     one_df = df.coalesce(1)
@@ -104,13 +105,15 @@ def write_table(df: DataFrame, out_uri: str, name: str) -> dict[str, str]:
         F.concat_ws("|", F.col(f.name)).alias(f.name) if isinstance(f.dataType, T.ArrayType) else F.col(f.name)
         for f in written_df.schema
     ]
+    observation = Observation(f"rows_{name}_{uuid.uuid4().hex}")  # rows counted while the CSV is written
     (
-        written_df.select(*flat).coalesce(1).write.mode("overwrite")
+        written_df.select(*flat).observe(observation, F.count(F.lit(1)).alias("rows")).coalesce(1)
+        .write.mode("overwrite")
         .option("header", True).option("escape", '"').option("timestampFormat", "yyyy-MM-dd'T'HH:mm:ss'Z'")
         .csv(tmp_uri)
     )
     _move_single_part(spark, tmp_uri, csv_uri)
-    return {"parquet": parquet_uri, "csv": csv_uri}
+    return {"parquet": parquet_uri, "csv": csv_uri, "rows": int(observation.get["rows"])}
 
 
 def _move_single_part(spark: SparkSession, folder_uri: str, file_uri: str) -> None:

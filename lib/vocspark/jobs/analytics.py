@@ -66,7 +66,7 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manife
         for name, table_df in tables.items():
             t1 = time.monotonic()
             uris = tb.write_table(table_df, out_uri, name)
-            rows[name] = spark.read.parquet(uris["parquet"]).count()
+            rows[name] = uris["rows"]
             manifest.outputs[name] = uris["parquet"]
             log.info("analytics: %s: %d rows -> %s, %s (%.1fs)", name, rows[name], uris["parquet"], uris["csv"],
                      time.monotonic() - t1)

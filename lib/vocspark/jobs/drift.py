@@ -63,7 +63,7 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manife
     try:
         for name, table_df in dr.drift_tables(reviews_df, period, k, dcfg["min_term_count"], base_df).items():
             uris = tb.write_table(table_df, out_uri, name)
-            rows[name] = spark.read.parquet(uris["parquet"]).count()
+            rows[name] = uris["rows"]
             manifest.outputs[name] = uris["parquet"]
             log.info("drift: %s: %d rows -> %s", name, rows[name], uris["csv"])
     finally:

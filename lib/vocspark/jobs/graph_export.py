@@ -99,7 +99,7 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manife
                written_e.groupBy("relationship").agg(F.count(F.lit(1)).alias("n")).collect()}
     ids = written_v.select("id").unionByName(written_e.select("id"))
     duplicates = ids.count() - ids.distinct().count()
-    ranked = spark.read.parquet(ranking_uris["parquet"]).count()
+    ranked = ranking_uris["rows"]
     manifest.outputs.update(vertices=f"{out_uri}/vertices", edges=f"{out_uri}/edges", neptune=f"{out_uri}/neptune",
                             graph_mismatch_ranking=ranking_uris["parquet"])
     manifest.extra.update(vertices=per_type, edges=per_rel, duplicate_ids=duplicates, model=model,
