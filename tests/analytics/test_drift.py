@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 
 import pytest
-from pyspark.sql import functions as F
 
 from vocspark.analytics import drift as dr
 

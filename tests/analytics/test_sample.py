@@ -6,7 +6,6 @@ import argparse
 import json
 
 import pytest
-from pyspark.sql import functions as F
 
 from vocspark import config
 from vocspark.analytics import sample as sp

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 from chispa import assert_df_equality
-from pyspark.sql import functions as F
 
 from vocspark import io
 from vocspark.analytics import tables as tb
