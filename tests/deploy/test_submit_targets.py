@@ -100,3 +100,18 @@ def test_glue_arguments_from_job_arguments():
     assert glue_arguments(["--set", "a=1", "--set", "b.c=2"]) == {"--set": "a=1\nb.c=2"}
     with pytest.raises(ValueError, match="--model is repeated"):
         glue_arguments(["--model", "a", "--model", "b"])
+
+
+def test_workflows_command_uploads_everything_and_deploys(env, endpoint):
+    bucket = f"art-{uuid.uuid4().hex[:8]}"
+    s3, glue = _client("s3", endpoint), _client("glue", endpoint)
+    s3.create_bucket(Bucket=bucket)
+    proc = subprocess.run([sys.executable, "-m", "vocspark.deploy", "workflows", "--config", "conf/glue.yaml",
+                           "--set", f"deploy.artifacts_uri=s3://{bucket}/art", "--set", "deploy.name_prefix=vocwf"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert {f"art/jobs/{j}.py" for j in ("ingest", "preprocess", "user_mode", "load_warehouse")} <= keys
+    assert {"art/python/vocspark.zip", "art/conf/glue.yaml"} <= keys
+    assert {"vocwf-monthly-training", "vocwf-weekly-inference"} <= set(glue.list_workflows()["Workflows"])
+    assert glue.get_trigger(Name="vocwf-weekly-start")["Trigger"]["Schedule"] == "cron(0 6 ? * MON *)"

@@ -2,8 +2,9 @@
 
   template  [--config conf/glue.yaml]      print the CloudFormation template (deploy/cloudformation.json)
   policy    [--config conf/glue.yaml]      print the least-privilege IAM policy (tokens as in the template)
-  workflows --config conf/glue.yaml --zip dist/vocspark-<v>.zip
-                                           upload every artifact, create/update all Glue jobs and both workflows
+  workflows --config conf/glue.yaml [--zip dist/vocspark-<v>.zip]
+                                           upload every artifact (building the zip when not given), create or
+                                           update all Glue jobs and both workflows
   submit    --target emr|glue --zip ZIP <job> [job args]
                                            upload the package, the job script and its config, then add an EMR
                                            step (emr) or create/update the Glue job and start a run (glue)
@@ -19,6 +20,18 @@ from pathlib import Path
 from vocspark import config as config_mod
 from vocspark.args import setup_logging
 from vocspark.deploy import aws, definitions, template
+
+
+def build_zip() -> Path:
+    """``dist/vocspark-<version>.zip`` of ``lib/vocspark``, as spark-submit.sh builds it."""
+    import shutil
+
+    from vocspark import __version__
+    from vocspark.config import PROJECT_ROOT
+
+    base = PROJECT_ROOT / "dist" / f"vocspark-{__version__}"
+    base.parent.mkdir(exist_ok=True)
+    return Path(shutil.make_archive(str(base), "zip", PROJECT_ROOT / "lib", "vocspark"))
 
 
 def _load(path: str, overrides: list[str]) -> config_mod.Config:
@@ -104,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("workflows")
     p.add_argument("--config", default="conf/glue.yaml")
     p.add_argument("--set", dest="overrides", action="append", default=[])
-    p.add_argument("--zip", type=Path, required=True)
+    p.add_argument("--zip", type=Path, default=None, help="package zip (default: build dist/vocspark-<version>.zip)")
     p = sub.add_parser("submit")
     p.add_argument("--target", choices=("emr", "glue"), required=True)
     p.add_argument("--zip", type=Path, required=True)
@@ -118,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(definitions.iam_policy(with_secret=True), indent=2))
     elif args.command == "workflows":
         cfg = _load(args.config, args.overrides)
-        files = aws.artifact_files(args.zip, Path(args.config), glue=True)
+        files = aws.artifact_files(args.zip or build_zip(), Path(args.config), glue=True)
         files["conf/glue.yaml"] = Path(args.config)
         aws.upload(files, cfg["deploy"]["artifacts_uri"], cfg["deploy"]["region"])
         print(json.dumps(aws.deploy_glue(cfg), indent=2))
