@@ -195,6 +195,9 @@ SPEC: dict[str, Any] = {
     },
     "topics": MapOf(TOPICS_SPEC),
     # --- issue 4 (classifiers) top-level keys go below this line
+    "classifiers": {
+        "conf_dir": Field(str, default="conf/classifiers"),  # conf/classifiers/<name>.yaml, one per use case
+    },
     # --- issue 5 (warehouse, deploy) top-level keys go below this line
     # JDBC warehouse (Redshift / PostgreSQL). The password is never in config: it comes from the environment
     # variable `password_env` or from the Secrets Manager secret `secret_id` (JSON with username/password).

@@ -1,0 +1,544 @@
+"""Text classifiers: one configurable path for binary and multi-class use cases (``conf/classifiers/<name>.yaml``).
+
+Pieces, each a function ``DataFrame -> DataFrame`` or a pipeline builder:
+
+- :func:`labelled_examples`: documents + their label (from a documents column or a labels dataset keyed by
+  ``doc_id``), with an ``_outcome`` per document (kept, ``filtered:lang|no_label|no_tokens``,
+  ``rejected:conflicting_labels|unknown_label``).
+- :func:`with_label_index`: label name -> index through the label map (binary: negative 0, positive 1;
+  multi-class: names sorted alphabetically).
+- :func:`with_split`: reproducible train / validation / test. ``random``: stratified by label, exactly: within
+  each label, documents are ordered by a seeded hash of doc_id (ties by doc_id) and the first ``test`` share goes
+  to test, the next ``validation`` share to validation, the rest to train. ``time``: the newest ``test_months``
+  months are test, the ``validation_months`` before them validation, older months train.
+- :func:`rebalance`: ``undersample`` / ``oversample`` (binary) to a target share of the minority class, exactly
+  (rows kept or repeated by their hash rank within the class); ``class_weights`` adds ``weight`` =
+  n / (classes x n_class).
+- :func:`build_pipeline`: features (``tfidf``: unigrams + n-grams of order ``ngram``, CountVectorizer, IDF;
+  ``word2vec``: Word2Vec trained on the corpus, the document vector = the average of its in-vocabulary token
+  vectors over all its tokens, Spark's rule; ``both``: the two concatenated) and the model
+  (``logistic_regression`` binomial or multinomial, ``one_vs_rest`` over binary LogisticRegression,
+  ``linear_svc``, one-vs-rest for more than two classes).
+- :func:`fit`: no tuning, ``train_validation_split`` (every grid point fitted on train and scored on the
+  validation split) or ``cross_validator`` (k folds over train + validation); the chosen point is refitted on
+  train + validation when ``refit_on_train_and_validation``.
+- :func:`score`: class probabilities, predicted label, its probability and the top-k labels. Probabilities:
+  LogisticRegression's own; one-vs-rest over LogisticRegression: each class's sigmoid normalised to sum 1;
+  LinearSVC: softmax of the margins (a score, not calibrated). Ties in top-k: the lower label index first.
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pyspark.ml import Pipeline, PipelineModel
+from pyspark.ml.classification import LinearSVC, LogisticRegression, OneVsRest
+from pyspark.ml.evaluation import BinaryClassificationEvaluator, MulticlassClassificationEvaluator
+from pyspark.ml.feature import IDF, CountVectorizer, NGram, SQLTransformer, VectorAssembler, Word2Vec
+from pyspark.ml.functions import vector_to_array
+from pyspark.ml.tuning import CrossValidator, ParamGridBuilder
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from vocspark import io
+from vocspark.config import PROJECT_ROOT, ConfigError, Field, validate
+
+log = logging.getLogger(__name__)
+
+OUTCOME = io.OUTCOME
+LABEL_COL, LABEL_IDX, WEIGHT_COL, SPLIT_COL, FEATURES = "label", "label_idx", "weight", "split", "features"
+BINARY_METRICS = ("areaUnderROC", "areaUnderPR")
+MULTICLASS_METRICS = ("f1", "accuracy", "weightedPrecision", "weightedRecall")
+GRID_KEYS = {
+    "tfidf.ngram", "tfidf.vocab_size", "tfidf.min_df",
+    "word2vec.vector_size", "word2vec.window", "word2vec.min_count",
+    "model.reg_param", "model.elastic_net", "model.max_iter",
+}
+
+
+def _positive(v):
+    return None if v > 0 else "must be > 0"
+
+
+def _fraction(v):
+    return None if 0 <= v < 1 else "must be >= 0 and < 1"
+
+
+def _ratio(v):
+    return None if 0 < v < 1 else "must be between 0 and 1 (exclusive)"
+
+
+def _grid(v):
+    unknown = sorted(set(v) - GRID_KEYS)
+    if unknown:
+        return f"has unknown parameter `{unknown[0]}` (allowed: {', '.join(sorted(GRID_KEYS))})"
+    for key, values in v.items():
+        if not isinstance(values, list) or not values:
+            return f"`{key}` must be a non-empty list"
+    return None
+
+
+CLASSIFIER_SPEC = {
+    "name": Field(str, required=True),
+    "task": Field(str, required=True, choices=("binary", "multiclass")),
+    "description": Field(str, default=""),
+    "sources": Field(list, required=True, item_type=str),
+    "langs": Field(list, item_type=str),  # None = every language
+    "labels": {
+        "column": Field(str, required=True),  # label column: in `path` when given, else in documents_clean
+        "path": Field(str),  # Parquet dataset keyed by `id_column`; ${base_uri} expands
+        "id_column": Field(str, default="doc_id"),
+        "values": Field(dict, item_type=str),  # raw value (as string) -> label name; others are rejected
+        "positive": Field(str),  # binary: the positive class (default: the second label alphabetically)
+        "note": Field(str),  # where the labels come from (e.g. "planted truth, demo only")
+    },
+    "features": {
+        "kind": Field(str, default="tfidf", choices=("tfidf", "word2vec", "both")),
+        "tfidf": {
+            "ngram": Field(int, default=2, check=_positive),  # unigrams + n-grams of this order (1 = unigrams)
+            "vocab_size": Field(int, default=50000, check=_positive),
+            "min_df": Field(float, default=2.0, check=_positive),
+            "binary": Field(bool, default=False),
+        },
+        "word2vec": {
+            "vector_size": Field(int, default=100, check=_positive),
+            "window": Field(int, default=5, check=_positive),
+            "min_count": Field(int, default=2, check=_positive),
+            "max_iter": Field(int, default=1, check=_positive),
+            "num_partitions": Field(int, default=1, check=_positive),
+            "step_size": Field(float, default=0.025, check=_positive),
+            "seed": Field(int, default=42),
+        },
+    },
+    "model": {
+        "kind": Field(str, default="logistic_regression", choices=("logistic_regression", "one_vs_rest", "linear_svc")),
+        "reg_param": Field(float, default=0.01, check=lambda v: None if v >= 0 else "must be >= 0"),
+        "elastic_net": Field(float, default=0.0, check=lambda v: None if 0 <= v <= 1 else "must be between 0 and 1"),
+        "max_iter": Field(int, default=100, check=_positive),
+    },
+    "split": {
+        "method": Field(str, default="random", choices=("random", "time")),
+        "validation": Field(float, default=0.15, check=_fraction),
+        "test": Field(float, default=0.15, check=_fraction),
+        "test_months": Field(int, default=1, check=_positive),
+        "validation_months": Field(int, default=1, check=lambda v: None if v >= 0 else "must be >= 0"),
+        "seed": Field(int, default=42),
+    },
+    "imbalance": {
+        "method": Field(str, default="none", choices=("none", "class_weights", "undersample", "oversample")),
+        "target_ratio": Field(float, default=0.3, check=_ratio),  # minority share after resampling
+    },
+    "tuning": {
+        "method": Field(str, default="none", choices=("none", "train_validation_split", "cross_validator")),
+        "metric": Field(str, choices=BINARY_METRICS + MULTICLASS_METRICS),  # default: areaUnderROC / f1
+        "folds": Field(int, default=3, check=lambda v: None if v >= 2 else "must be >= 2"),
+        "grid": Field(dict, default={}, check=_grid),
+        "refit_on_train_and_validation": Field(bool, default=True),
+        "parallelism": Field(int, default=1, check=_positive),
+    },
+    "evaluation": {
+        "minutes_per_item": Field(float, default=5.0, check=_positive),
+        "curve_bins": Field(int, default=1000, check=_positive),
+        "calibration_bins": Field(int, default=10, check=_positive),
+        "bootstrap": Field(int, default=200, check=_positive),
+        "seed": Field(int, default=7),
+    },
+    "infer": {
+        "top_k": Field(int, default=3, check=_positive),
+        "require_known_token": Field(bool, default=True),  # no token in the model's vocabulary -> null + reason
+    },
+    "compare": {
+        "challenger_share": Field(float, default=0.5, check=_ratio),
+        "salt": Field(str, default="ab-2021"),
+        "alpha": Field(float, default=0.05, check=_ratio),
+    },
+}
+
+
+# ------------------------------------------------------------------------------------------ config
+def config_path(cfg, name: str, explicit: str | None = None) -> Path:
+    if explicit:
+        return Path(explicit)
+    folder = cfg.get("classifiers", {}).get("conf_dir") or "conf/classifiers"
+    folder = Path(folder)
+    return (folder if folder.is_absolute() else PROJECT_ROOT / folder) / f"{name}.yaml"
+
+
+def load_config(path: str | os.PathLike, base_uri: str, overrides: dict | None = None) -> dict:
+    """Read and validate a classifier config (unknown keys, wrong types and bad combinations fail naming the
+    key); ``${base_uri}`` in ``labels.path`` expands."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"classifier config not found: {path}")
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for key, value in (overrides or {}).items():
+        node = data
+        *parents, last = key.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[last] = value
+    return check_config(data, base_uri, origin=str(path))
+
+
+def check_config(data: dict, base_uri: str, origin: str = "classifier config") -> dict:
+    ccfg = validate(data, CLASSIFIER_SPEC, origin=origin)
+    if ccfg["labels"]["path"]:
+        ccfg["labels"]["path"] = ccfg["labels"]["path"].replace("${base_uri}", base_uri.rstrip("/"))
+    split = ccfg["split"]
+    if split["method"] == "random" and split["validation"] + split["test"] >= 1:
+        raise ConfigError(f"{origin}: `split.validation` + `split.test` must be < 1")
+    if ccfg["task"] == "multiclass" and ccfg["imbalance"]["method"] in ("undersample", "oversample"):
+        raise ConfigError(f"{origin}: `imbalance.method` {ccfg['imbalance']['method']} needs task binary "
+                          "(use class_weights for multiclass)")
+    metric = ccfg["tuning"]["metric"]
+    if metric is None:
+        ccfg["tuning"]["metric"] = "areaUnderROC" if ccfg["task"] == "binary" else "f1"
+    elif ccfg["task"] == "multiclass" and metric in BINARY_METRICS:
+        raise ConfigError(f"{origin}: `tuning.metric` {metric} is for binary tasks")
+    if ccfg["tuning"]["method"] == "train_validation_split" and split["method"] == "random" and split["validation"] == 0:
+        raise ConfigError(f"{origin}: `tuning.method` train_validation_split needs `split.validation` > 0")
+    return ccfg
+
+
+# ------------------------------------------------------------------------------------------ labels
+def _raw_key(value: Any) -> str:
+    """A ``labels.values`` key as the string Spark makes of the raw value (YAML true -> "true")."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def labelled_examples(docs_df: DataFrame, labels_df: DataFrame | None, ccfg: dict) -> DataFrame:
+    """``docs_df`` (documents_clean of the classifier's sources) + ``label`` (string) + ``_outcome``.
+
+    The label is ``labels.column`` of ``labels_df`` joined on doc_id, or of ``docs_df`` itself; a raw value is
+    turned into a string (booleans as ``true``/``false``) and renamed by ``labels.values`` when given. First
+    rule that holds: ``filtered:lang`` (language not in ``langs``), ``rejected:conflicting_labels`` (the labels
+    dataset gives the document more than one distinct label), ``filtered:no_label`` (none), ``rejected:
+    unknown_label`` (a value ``labels.values`` does not name), ``filtered:no_tokens`` (empty after cleaning).
+    """
+    lcfg = ccfg["labels"]
+    if labels_df is None:
+        with_raw = docs_df.withColumn("_raw_labels", F.array(F.col(lcfg["column"]).cast("string")))
+    else:
+        raw = F.col(lcfg["column"]).cast("string")
+        per_doc = (
+            labels_df.select(F.col(lcfg["id_column"]).cast("string").alias("doc_id"), raw.alias("_raw"))
+            .where(F.col("_raw").isNotNull())
+            .groupBy("doc_id").agg(F.array_sort(F.collect_set("_raw")).alias("_raw_labels"))
+        )
+        with_raw = docs_df.join(per_doc, "doc_id", "left")
+    raw_label = F.col("_raw_labels").getItem(0)
+    if lcfg["values"]:
+        mapping = F.create_map(*[x for k, v in lcfg["values"].items() for x in (F.lit(_raw_key(k)), F.lit(v))])
+        label = mapping[raw_label]
+    else:
+        label = raw_label
+    langs = ccfg["langs"]
+    out_of_lang = ~F.col("lang").isin(langs) if langs else F.lit(False)
+    no_label = F.coalesce(F.size(F.filter("_raw_labels", lambda x: x.isNotNull())), F.lit(0)) <= 0  # size(null) = -1
+    conflicting = F.coalesce(F.size("_raw_labels"), F.lit(0)) > 1
+    no_tokens = F.coalesce(F.size("tokens"), F.lit(0)) <= 0
+    outcome = io.first_outcome(
+        (out_of_lang, io.filtered("lang")),
+        (conflicting, io.reject("conflicting_labels")),
+        (no_label, io.filtered("no_label")),
+        (label.isNull(), io.reject("unknown_label")),
+        (no_tokens, io.filtered("no_tokens")),
+    )
+    return with_raw.withColumns({LABEL_COL: label, OUTCOME: outcome, "_raw_label": F.array_join("_raw_labels", "|")})
+
+
+def label_names(ccfg: dict, present: list[str]) -> list[str]:
+    """The label map (index -> name). Binary: [negative, positive]; multi-class: names sorted."""
+    names = sorted(set(present))
+    if ccfg["labels"]["values"]:
+        names = sorted(set(ccfg["labels"]["values"].values()) | set(names))
+    if ccfg["task"] == "binary":
+        if len(names) != 2:
+            raise ConfigError(f"classifier `{ccfg['name']}` is binary but its labels are {names}")
+        positive = ccfg["labels"]["positive"] or names[1]
+        if positive not in names:
+            raise ConfigError(f"`labels.positive` {positive!r} is not one of the labels {names}")
+        names = [n for n in names if n != positive] + [positive]
+    elif len(names) < 2:
+        raise ConfigError(f"classifier `{ccfg['name']}` needs at least 2 labels, found {names}")
+    return names
+
+
+def with_label_index(df: DataFrame, names: list[str]) -> DataFrame:
+    index = F.create_map(*[x for i, n in enumerate(names) for x in (F.lit(n), F.lit(float(i)))])
+    return df.withColumn(LABEL_IDX, index[F.col(LABEL_COL)])
+
+
+def unit_hash(seed: int | str, *cols: str | Column) -> Column:
+    """A uniform number in [0, 1) that depends only on the columns' values and the seed (not on partitioning)."""
+    h = F.xxhash64(F.lit(seed), *[F.col(c) if isinstance(c, str) else c for c in cols])
+    return F.pmod(h, F.lit(1 << 31).cast("long")) / F.lit(float(1 << 31))
+
+
+def with_split(df: DataFrame, split_cfg: dict) -> DataFrame:
+    """Adds ``split`` (train / validation / test); see the module docstring for the rules."""
+    if split_cfg["method"] == "time":
+        months = sorted(r["month"] for r in df.select("month").distinct().collect())  # months: small
+        test = set(months[-split_cfg["test_months"]:])
+        rest = [m for m in months if m not in test]
+        val = set(rest[len(rest) - split_cfg["validation_months"]:]) if split_cfg["validation_months"] else set()
+        split = (F.when(F.col("month").isin(sorted(test)), "test")
+                 .when(F.col("month").isin(sorted(val)), "validation").otherwise("train"))
+        return df.withColumn(SPLIT_COL, split)
+    whole = Window.partitionBy(LABEL_COL).rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+    ranked = df.withColumn("_u", unit_hash(split_cfg["seed"], "doc_id")).withColumns(
+        {"_rn": F.row_number().over(Window.partitionBy(LABEL_COL).orderBy(F.col("_u"), F.col("doc_id"))),
+         "_n": F.count(F.lit(1)).over(whole)}
+    )
+    position = (F.col("_rn") - 1) / F.col("_n")
+    t, v = split_cfg["test"], split_cfg["validation"]
+    split = F.when(position < t, "test").when(position < t + v, "validation").otherwise("train")
+    return ranked.withColumn(SPLIT_COL, split).drop("_u", "_rn", "_n")
+
+
+def class_counts(df: DataFrame) -> dict[str, int]:
+    return {r[LABEL_COL]: int(r["count"]) for r in df.groupBy(LABEL_COL).count().collect()}  # one row per class
+
+
+def rebalance(df: DataFrame, imb_cfg: dict, counts: dict[str, int], seed: int = 42) -> DataFrame:
+    """The training rows after the configured rebalancing (see the module docstring). ``counts``: rows per label
+    in ``df``. Resampling is exact: the minority class ends at ``round(target_ratio x total)`` of the rows."""
+    method = imb_cfg["method"]
+    if method == "none" or len(counts) < 2:
+        return df
+    total = sum(counts.values())
+    if method == "class_weights":
+        weights = {label: total / (len(counts) * n) for label, n in counts.items()}
+        weight = F.create_map(*[x for k, w in weights.items() for x in (F.lit(k), F.lit(float(w)))])
+        return df.withColumn(WEIGHT_COL, weight[F.col(LABEL_COL)])
+    minority = min(counts, key=lambda k: (counts[k], k))
+    majority = max(counts, key=lambda k: (counts[k], k))
+    n_min, n_maj = counts[minority], counts[majority]
+    r = imb_cfg["target_ratio"]
+    ranked = df.withColumn("_rn", F.row_number().over(
+        Window.partitionBy(LABEL_COL).orderBy(unit_hash(seed, "doc_id"), F.col("doc_id"))))
+    if method == "undersample":
+        keep_maj = min(n_maj, int(round(n_min * (1 - r) / r)))
+        keep_min = min(n_min, int(round(n_maj * r / (1 - r)))) if keep_maj == n_maj else n_min
+        kept = F.when(F.col(LABEL_COL) == minority, F.col("_rn") <= keep_min).otherwise(F.col("_rn") <= keep_maj)
+        return ranked.where(kept).drop("_rn")
+    # oversample: repeat minority rows until they are r of the rows (majority untouched)
+    target = max(n_min, int(round(n_maj * r / (1 - r))))
+    base, extra = divmod(target, n_min)
+    reps = F.when(F.col(LABEL_COL) == minority,
+                  F.lit(base) + F.when(F.col("_rn") <= extra, 1).otherwise(0)).otherwise(F.lit(1))
+    return ranked.withColumn("_rep", F.explode(F.sequence(F.lit(1), reps))).drop("_rn", "_rep")
+
+
+# ------------------------------------------------------------------------------------------ pipeline
+def _base_classifier(mcfg: dict, binary: bool, weighted: bool, kind: str | None = None):
+    kind = kind or mcfg["kind"]
+    common = dict(featuresCol=FEATURES, labelCol=LABEL_IDX, maxIter=mcfg["max_iter"], regParam=mcfg["reg_param"])
+    if kind == "linear_svc":
+        clf = LinearSVC(**common)
+    else:
+        clf = LogisticRegression(elasticNetParam=mcfg["elastic_net"],
+                                 family="binomial" if binary or kind == "one_vs_rest" else "multinomial", **common)
+    if weighted:
+        clf.setWeightCol(WEIGHT_COL)
+    return clf
+
+
+def build_pipeline(ccfg: dict, n_classes: int, weighted: bool) -> tuple[Pipeline, dict[str, tuple[Any, str]]]:
+    """The whole pipeline (features + model) and the handles of its tunable params (grid key -> (stage, param))."""
+    fcfg, mcfg = ccfg["features"], ccfg["model"]
+    stages, handles, vectors = [], {}, []
+    kind = fcfg["kind"]
+    single = kind != "both"
+    if kind in ("tfidf", "both"):
+        t = fcfg["tfidf"]
+        ngram = NGram(n=max(t["ngram"], 1), inputCol="tokens", outputCol="_ngrams")
+        # n-grams of order >= 2 contain a space (tokens never do): with n = 1 only the unigrams remain
+        terms = SQLTransformer(statement="SELECT *, concat(coalesce(tokens, array()), "
+                                         "filter(coalesce(_ngrams, array()), x -> instr(x, ' ') > 0)) AS _terms FROM __THIS__")
+        cv = CountVectorizer(inputCol="_terms", outputCol="_tf", vocabSize=t["vocab_size"], minDF=t["min_df"],
+                             binary=t["binary"])
+        idf = IDF(inputCol="_tf", outputCol=FEATURES if single else "_tfidf")
+        stages += [ngram, terms, cv, idf]
+        handles.update({"tfidf.ngram": (ngram, "n"), "tfidf.vocab_size": (cv, "vocabSize"), "tfidf.min_df": (cv, "minDF")})
+        vectors.append("_tfidf")
+    if kind in ("word2vec", "both"):
+        w = fcfg["word2vec"]
+        w2v = Word2Vec(inputCol="tokens", outputCol=FEATURES if single else "_w2v", vectorSize=w["vector_size"],
+                       windowSize=w["window"], minCount=w["min_count"], maxIter=w["max_iter"],
+                       numPartitions=w["num_partitions"], stepSize=w["step_size"], seed=w["seed"])
+        stages.append(w2v)
+        handles.update({"word2vec.vector_size": (w2v, "vectorSize"), "word2vec.window": (w2v, "windowSize"),
+                        "word2vec.min_count": (w2v, "minCount")})
+        vectors.append("_w2v")
+    if not single:
+        stages.append(VectorAssembler(inputCols=vectors, outputCol=FEATURES))
+    binary = n_classes == 2
+    if mcfg["kind"] == "one_vs_rest" or (mcfg["kind"] == "linear_svc" and not binary):
+        inner = _base_classifier(mcfg, True, False, "linear_svc" if mcfg["kind"] == "linear_svc" else "one_vs_rest")
+        model = OneVsRest(classifier=inner, featuresCol=FEATURES, labelCol=LABEL_IDX)
+        if weighted:
+            model.setWeightCol(WEIGHT_COL)
+        handles.update({f"model.{k}": (model, "classifier:" + k) for k in ("reg_param", "elastic_net", "max_iter")})
+    else:
+        model = _base_classifier(mcfg, binary, weighted)
+        handles.update({"model.reg_param": (model, "regParam"), "model.max_iter": (model, "maxIter")})
+        if isinstance(model, LogisticRegression):
+            handles["model.elastic_net"] = (model, "elasticNetParam")
+    stages.append(model)
+    return Pipeline(stages=stages), handles
+
+
+_INNER = {"reg_param": "regParam", "elastic_net": "elasticNetParam", "max_iter": "maxIter"}
+
+
+def param_grid(grid: dict[str, list], handles: dict[str, tuple[Any, str]]) -> tuple[list[dict], list[dict]]:
+    """Spark param maps and the matching plain grid points ({grid key: value}), in the same order."""
+    keys = [k for k in sorted(grid) if k in handles]
+    missing = sorted(set(grid) - set(handles))
+    if missing:
+        raise ConfigError(f"`tuning.grid` names `{missing[0]}`, which this pipeline does not have")
+    points = [dict(zip(keys, combo)) for combo in itertools.product(*[grid[k] for k in keys])] or [{}]
+    maps = []
+    for point in points:
+        pm, inner_params = {}, {}
+        for key, value in point.items():
+            stage, pname = handles[key]
+            if pname.startswith("classifier:"):
+                inner_params[_INNER[pname.split(":", 1)[1]]] = value
+                ovr = stage
+            else:
+                pm[stage.getParam(pname)] = value
+        if inner_params:
+            inner = ovr.getClassifier().copy()
+            for pname, value in inner_params.items():
+                inner._set(**{pname: value})
+            pm[ovr.getParam("classifier")] = inner
+        maps.append(pm)
+    return maps, points
+
+
+def evaluator(metric: str):
+    if metric in BINARY_METRICS:
+        return BinaryClassificationEvaluator(labelCol=LABEL_IDX, rawPredictionCol="rawPrediction", metricName=metric)
+    return MulticlassClassificationEvaluator(labelCol=LABEL_IDX, predictionCol="prediction", metricName=metric)
+
+
+def fit(train_df: DataFrame, validation_df: DataFrame | None, ccfg: dict, n_classes: int) -> tuple[PipelineModel, dict]:
+    """Fit (and tune) the pipeline; returns the model and what tuning did (grid points with their metric)."""
+    tcfg = ccfg["tuning"]
+    weighted = WEIGHT_COL in train_df.columns
+    pipeline, handles = build_pipeline(ccfg, n_classes, weighted)
+    maps, points = param_grid(tcfg["grid"] if tcfg["method"] != "none" else {}, handles)
+    metric = tcfg["metric"]
+    info: dict[str, Any] = {"method": tcfg["method"], "metric": metric, "grid": [], "chosen": points[0]}
+    if tcfg["method"] == "none" or len(maps) == 1 and tcfg["method"] == "train_validation_split":
+        fit_df = train_df.unionByName(validation_df, allowMissingColumns=True) if (
+            validation_df is not None and tcfg["refit_on_train_and_validation"] and tcfg["method"] != "none") else train_df
+        return pipeline.fit(fit_df, maps[0]) if maps[0] else pipeline.fit(fit_df), info
+    ev = evaluator(metric)
+    larger_better = ev.isLargerBetter()
+    if tcfg["method"] == "cross_validator":
+        data = train_df if validation_df is None else train_df.unionByName(validation_df, allowMissingColumns=True)
+        cv = CrossValidator(estimator=pipeline, estimatorParamMaps=maps, evaluator=ev, numFolds=tcfg["folds"],
+                            seed=ccfg["split"]["seed"], parallelism=tcfg["parallelism"])
+        cv_model = cv.fit(data)
+        scores = list(cv_model.avgMetrics)
+        best = _best(scores, larger_better)
+        info["grid"] = [{"params": p, metric: round(float(s), 6)} for p, s in zip(points, scores)]
+        info["chosen"] = points[best]
+        return cv_model.bestModel, info
+    scores = []
+    for pm in maps:  # our own validation split (stratified or by time), not a second random one
+        model = pipeline.fit(train_df, pm)
+        scores.append(float(ev.evaluate(model.transform(validation_df))))
+    best = _best(scores, larger_better)
+    info["grid"] = [{"params": p, metric: round(s, 6)} for p, s in zip(points, scores)]
+    info["chosen"] = points[best]
+    fit_df = train_df.unionByName(validation_df, allowMissingColumns=True) if tcfg["refit_on_train_and_validation"] else train_df
+    return pipeline.fit(fit_df, maps[best]), info
+
+
+def _best(scores: list[float], larger_better: bool) -> int:
+    """Index of the best grid point; ties go to the earlier point (grid order: keys sorted, values as listed)."""
+    best = 0
+    for i, s in enumerate(scores):
+        if (s > scores[best]) if larger_better else (s < scores[best]):
+            best = i
+    return best
+
+
+# ------------------------------------------------------------------------------------------ scoring
+def model_kind(model: PipelineModel) -> str:
+    last = model.stages[-1]
+    name = type(last).__name__
+    if name == "OneVsRestModel":
+        inner = type(last.models[0]).__name__ if last.models else ""
+        return "ovr_svc" if inner == "LinearSVCModel" else "ovr_lr"
+    return "svc" if name == "LinearSVCModel" else "lr"
+
+
+def probabilities(kind: str) -> Column:
+    """Class probabilities (array<double>) from the model's output columns; see the module docstring."""
+    if kind == "lr":
+        return vector_to_array(F.col("probability"))
+    raw = vector_to_array(F.col("rawPrediction"))
+    if kind == "ovr_lr":
+        sig = F.transform(raw, lambda m: F.lit(1.0) / (F.lit(1.0) + F.exp(-m)))
+        total = F.aggregate(sig, F.lit(0.0), lambda acc, x: acc + x)
+        return F.transform(sig, lambda x: x / total)
+    top = F.array_max(raw)
+    ex = F.transform(raw, lambda m: F.exp(m - top))
+    total = F.aggregate(ex, F.lit(0.0), lambda acc, x: acc + x)
+    return F.transform(ex, lambda x: x / total)
+
+
+def _ranked(probs: Column) -> Column:
+    """(negated probability, label index) pairs sorted: best first, ties by the lower index."""
+    return F.array_sort(F.transform(probs, lambda p, i: F.struct((-p).alias("neg"), i.alias("idx"))))
+
+
+def score(model: PipelineModel, df: DataFrame, names: list[str], top_k: int) -> DataFrame:
+    """``df`` + ``_probs`` (array<double>, by label index), ``pred_idx``, ``prediction`` (label name),
+    ``probability`` (of the prediction) and ``top_k`` (array of (label, probability), best first; ties: the
+    lower label index first). The model's own columns are dropped."""
+    kind = model_kind(model)
+    scored = model.transform(df).withColumn("_probs", probabilities(kind))
+    model_cols = [c for c in scored.columns if c not in df.columns and c != "_probs"]
+    label_arr = F.array(*[F.lit(n) for n in names])
+    ranked = _ranked(F.col("_probs"))
+    top = F.transform(
+        F.slice(ranked, 1, min(top_k, len(names))),
+        lambda s: F.struct(F.coalesce(F.element_at(label_arr, s["idx"] + 1), F.lit("")).alias("label"),
+                           F.coalesce(-s["neg"], F.lit(0.0)).alias("probability")),  # non-null, as the contract
+    )
+    return (
+        scored.drop(*model_cols)
+        .withColumn("top_k", top)
+        .withColumns({
+            "pred_idx": ranked[0]["idx"],
+            "prediction": F.col("top_k")[0]["label"],
+            "probability": F.col("top_k")[0]["probability"],
+        })
+    )
+
+
+def vocabulary(model: PipelineModel) -> list[str]:
+    """Unigrams the model knows (CountVectorizer vocabulary and/or Word2Vec words); small (vocab_size)."""
+    words: set[str] = set()
+    for stage in model.stages:
+        name = type(stage).__name__
+        if name == "CountVectorizerModel":
+            words.update(t for t in stage.vocabulary if " " not in t)
+        elif name == "Word2VecModel":
+            words.update(r["word"] for r in stage.getVectors().select("word").collect())
+    return sorted(words)
+
+
+def copy_config(ccfg: dict) -> dict:
+    return copy.deepcopy(ccfg)
