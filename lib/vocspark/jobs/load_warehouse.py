@@ -129,7 +129,8 @@ def read_inputs(spark: SparkSession, cfg: Config, args: argparse.Namespace, tabl
                 run_id: str) -> tuple[dict[str, str], list[Input]]:
     model = getattr(args, "predictions", None) or "topics"
     uris = {"predictions": cfg.uri("predictions", model), "user_subjects": cfg.uri("user_subjects")}
-    inputs = {f"{'predictions.' + model if t == 'predictions' else t}": uris[t] for t in tables}
+    input_keys = {"predictions": f"predictions.{model}", "user_subjects": "user_subjects"}
+    inputs = {input_keys[t]: uris[t] for t in tables}
     io.require_inputs(spark, inputs)  # fail before any write, naming the path
     out = []
     if "predictions" in tables:
