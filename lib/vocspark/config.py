@@ -222,6 +222,8 @@ SPEC: dict[str, Any] = {
         "region": Field(str, default="us-east-1"),
         "artifacts_uri": Field(str),  # s3://bucket/prefix where the package, job scripts, config and jars go
         "name_prefix": Field(str, default="vocspark"),
+        "topic_model": Field(str, default="instagram"),  # --model of infer_topics / train_topics in the workflows
+        "classifier": Field(str, default="product_category"),  # --model of infer_classifier / train_classifier
         "emr": {
             "cluster_id": Field(str),
             "deploy_mode": Field(str, default="cluster", choices=("cluster", "client")),

@@ -206,3 +206,14 @@ def test_missing_cluster_and_bad_artifacts_uri_fail_naming_the_key(glue_cfg):
     glue_cfg["deploy"]["artifacts_uri"] = "/tmp/not-s3"
     with pytest.raises(ValueError, match=r"deploy\.artifacts_uri.*/tmp/not-s3"):
         d.parameters(glue_cfg)
+
+
+def test_workflow_models_come_from_config(glue_cfg):
+    glue_cfg["deploy"]["topic_model"], glue_cfg["deploy"]["classifier"] = "tweets", "needs_support"
+    res = template.build(glue_cfg)["Resources"]
+    infer = res["InferTopicsJob"]["Properties"]["DefaultArguments"]
+    assert infer["--model"] == "tweets"
+    assert infer["--mapping"] == {"Fn::Sub": "s3://${ArtifactsBucket}/${ArtifactsPrefix}/conf/topics/tweets.yaml"}
+    train = res["TrainClassifierJob"]["Properties"]["DefaultArguments"]
+    assert (train["--model"], train["--classifier-config"]) == ("needs_support", "needs_support.yaml")
+    assert train["--extra-files"]["Fn::Sub"].endswith("/conf/classifiers/needs_support.yaml")

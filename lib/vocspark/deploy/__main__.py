@@ -5,6 +5,8 @@
   workflows --config conf/glue.yaml [--zip dist/vocspark-<v>.zip]
                                            upload every artifact (building the zip when not given), create or
                                            update all Glue jobs and both workflows
+  upload    --config conf/glue.yaml [--zip ZIP]
+                                           upload every artifact only (before `aws cloudformation deploy`)
   submit    --target emr|glue --zip ZIP <job> [job args]
                                            upload the package, the job script and its config, then add an EMR
                                            step (emr) or create/update the Glue job and start a run (glue)
@@ -114,10 +116,11 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name)
         p.add_argument("--config", default="conf/glue.yaml")
         p.add_argument("--set", dest="overrides", action="append", default=[])
-    p = sub.add_parser("workflows")
-    p.add_argument("--config", default="conf/glue.yaml")
-    p.add_argument("--set", dest="overrides", action="append", default=[])
-    p.add_argument("--zip", type=Path, default=None, help="package zip (default: build dist/vocspark-<version>.zip)")
+    for name in ("workflows", "upload"):
+        p = sub.add_parser(name)
+        p.add_argument("--config", default="conf/glue.yaml")
+        p.add_argument("--set", dest="overrides", action="append", default=[])
+        p.add_argument("--zip", type=Path, default=None, help="package zip (default: build dist/vocspark-<version>.zip)")
     p = sub.add_parser("submit")
     p.add_argument("--target", choices=("emr", "glue"), required=True)
     p.add_argument("--zip", type=Path, required=True)
@@ -129,12 +132,12 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(template.to_json(_load(args.config, args.overrides)))
     elif args.command == "policy":
         print(json.dumps(definitions.iam_policy(with_secret=True), indent=2))
-    elif args.command == "workflows":
+    elif args.command in ("workflows", "upload"):
         cfg = _load(args.config, args.overrides)
         files = aws.artifact_files(args.zip or build_zip(), Path(args.config), glue=True)
         files["conf/glue.yaml"] = Path(args.config)
-        aws.upload(files, cfg["deploy"]["artifacts_uri"], cfg["deploy"]["region"])
-        print(json.dumps(aws.deploy_glue(cfg), indent=2))
+        uploaded = aws.upload(files, cfg["deploy"]["artifacts_uri"], cfg["deploy"]["region"])
+        print(json.dumps(aws.deploy_glue(cfg) if args.command == "workflows" else uploaded, indent=2))
     else:
         print(json.dumps(submit(args.target, args.zip, args.job, args.job_args, start=not args.no_start), indent=2))
     return 0

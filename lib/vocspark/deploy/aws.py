@@ -129,7 +129,7 @@ def deploy_glue(cfg: dict, region: str | None = None, session=None, job_names: S
     vals = values(cfg, role_arn, account, region)
     glue = _client("glue", region, session)
     done: dict[str, Any] = {"jobs": {}, "workflows": {}, "triggers": {}}
-    known = {j.name: j for j in d.jobs()}
+    known = {j.name: j for j in d.jobs(cfg['deploy']['topic_model'], cfg['deploy']['classifier'])}
     for name in job_names or list(known):
         if name not in known:
             raise ValueError(f"no Glue job definition for `{name}` (have: {', '.join(known)})")

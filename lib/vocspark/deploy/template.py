@@ -61,7 +61,7 @@ def build(cfg: dict) -> dict[str, Any]:
             "Policies": [{"PolicyName": "vocspark-least-privilege", "PolicyDocument": policy_cfn}],
         },
     }
-    for job in d.jobs():
+    for job in d.jobs(cfg["deploy"]["topic_model"], cfg["deploy"]["classifier"]):
         resources[logical_id(job.name, "Job")] = {"Type": "AWS::Glue::Job", "Properties": _cfn(d.glue_job(job))}
     for name, description in d.WORKFLOWS.items():
         resources[logical_id(name, "Workflow")] = {
