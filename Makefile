@@ -54,6 +54,11 @@ demo: jars
 	@echo "demo only: load_warehouse upserts into a throwaway local PostgreSQL (deploy/local-warehouse.sh)"
 	bash deploy/local-warehouse.sh $(PY) jobs/load_warehouse.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) \
 		--as-of $(DEMO_AS_OF)
+	@echo "demo only: the tweet classifiers learn from the generator's planted truth (labels.path = <base>/truth/tweets)"
+	$(PY) jobs/train_classifier.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model needs_support --version demo
+	$(PY) jobs/infer_classifier.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model needs_support --version demo
+	$(PY) jobs/train_classifier.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model product_category --version demo
+	$(PY) jobs/infer_classifier.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model product_category --version demo
 	$(PY) -m vocspark.summary --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 
 test: jars system-deps
