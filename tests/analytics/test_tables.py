@@ -77,6 +77,12 @@ def test_length_per_category_and_year(spark, reviews):
     ], schema.replace("product_category string,", "product_category string, year int,"), spark, approx=True)
 
 
+def test_length_histogram_buckets_and_cap(spark, reviews):
+    # Books 10, 20 | 30, 40 in buckets of 25; Toys 50 and 60 both in the capped bucket 50
+    same(tb.length_histogram(reviews, width=25, cap=50), [("Books", 0, 2), ("Books", 25, 2), ("Toys", 50, 2)],
+         "product_category string, bucket_start int, reviews long", spark)
+
+
 def test_category_summary(spark, reviews):
     same(tb.category_summary(reviews), [
         ("Books", 4, 3.5, dt.date(2021, 1, 5), ts("2021-01-05")), ("Toys", 2, 3.5, dt.date(2021, 2, 10), ts("2021-02-10")),

@@ -121,6 +121,8 @@ def report_tables() -> tuple[dict[str, pd.DataFrame], list[dict]]:
                                             "chars_mean": [120.0, 80.5], "chars_median": [110, 75],
                                             "chars_p90": [200, 150], "tokens_mean": [12.0, 8.0],
                                             "tokens_median": [11, 7], "tokens_p90": [20, 14]}),
+        "length_histogram": pd.DataFrame({"product_category": ["Books"] * 3, "bucket_start": [0, 50, 100],
+                                          "reviews": [3, 10, 5]}),
         "rating_by_month": pd.DataFrame({"month": months, "reviews": [7, 10, 7], "avg_star_rating": [4.1, 3.9, 4.3]}),
         "reviews_by_star": pd.DataFrame({"star_rating": [1, 2, 3, 4, 5], "reviews": [2, 1, 3, 6, 12],
                                          "share": [0.08, 0.04, 0.12, 0.25, 0.5]}),
@@ -156,8 +158,9 @@ def test_trend_line_fit():
 def test_report_in_headless_chromium(tmp_path):
     tables, models = report_tables()
     page, n_images = rp.render(tables, models, title="Test report")
-    # volume x2, length, rating, stars, ratio, drift grid, drift heat map, classifier metrics, cluster sizes
-    assert n_images == 10
+    # volume x2, length, length histogram, rating, stars, ratio, drift grid, drift heat map, classifier metrics,
+    # cluster sizes
+    assert n_images == 11
     assert "&lt;b&gt;Thing&lt;/b&gt; &amp; co" in page  # table cells are escaped
     assert "http://" not in page and "https://" not in page and "<script" not in page  # self-contained
     report = tmp_path / "report.html"

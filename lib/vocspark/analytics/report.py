@@ -154,6 +154,18 @@ def length_section(t: dict[str, pd.DataFrame]) -> list[str]:
             ax.set_ylabel("characters"), ax.set_title("Review length per category"), ax.legend(fontsize=8)
 
         out.append(img(figure_png(draw), "Review length in characters per category: mean, median, p90"))
+    hist = t.get("length_histogram")
+    if hist is not None and not hist.empty:
+        cats = top_categories(hist, "reviews", 6)
+
+        def draw_hist(ax):
+            for cat in cats:
+                df = hist[hist["product_category"] == cat].sort_values("bucket_start")
+                ax.step(df["bucket_start"], df["reviews"] / df["reviews"].sum(), where="post", label=cat)
+            ax.set_xlabel("characters (bucket start)"), ax.set_ylabel("share of the category's reviews")
+            ax.set_title("Review length distribution"), ax.legend(fontsize=8)
+
+        out.append(img(figure_png(draw_hist, height=3.5), "Distribution of review length (largest categories)"))
         out.append(table_html(df[["product_category", "reviews", "chars_mean", "chars_median", "chars_p90",
                                   "tokens_mean", "tokens_median", "tokens_p90"]]))
     return out

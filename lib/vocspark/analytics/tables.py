@@ -166,6 +166,18 @@ def length_stats(reviews_df: DataFrame, group_cols: list[str], accuracy: int = 1
     return reviews_df.groupBy(*group_cols).agg(*aggs)
 
 
+HISTOGRAM_WIDTH = 50  # characters per bucket of the length histogram
+HISTOGRAM_CAP = 2000  # longer reviews all fall in the last bucket (starting at the cap)
+
+
+def length_histogram(reviews_df: DataFrame, width: int = HISTOGRAM_WIDTH, cap: int = HISTOGRAM_CAP) -> DataFrame:
+    """2b. The distribution of review length: reviews per category and bucket of ``width`` characters
+    (``bucket_start`` = the bucket's first length; lengths of ``cap`` and more share the bucket ``cap``)."""
+    bucket = F.least(F.floor(F.col("n_chars") / width) * width, F.lit(cap)).cast(T.IntegerType())
+    return reviews_df.groupBy("product_category", bucket.alias("bucket_start")).agg(
+        F.count(F.lit(1)).alias("reviews"))
+
+
 def category_summary(reviews_df: DataFrame) -> DataFrame:
     """3. Per category: reviews, average star rating, first review date (UTC) and instant."""
     return reviews_df.groupBy("product_category").agg(
@@ -277,6 +289,7 @@ def review_tables(reviews_df: DataFrame, top_n: int = 20, accuracy: int = 10000)
         "monthly_category_volume": monthly_category_volume(reviews_df),
         "length_by_category": length_stats(reviews_df, ["product_category"], accuracy),
         "length_by_category_year": length_stats(reviews_df, ["product_category", "year"], accuracy),
+        "length_histogram": length_histogram(reviews_df),
         "category_summary": category_summary(reviews_df),
         "star_breakdown": star_breakdown(reviews_df),
         "reviews_by_star": reviews_by_star(reviews_df),

@@ -27,7 +27,8 @@ from vocspark.config import Config
 log = logging.getLogger(__name__)
 JOB = "report"
 TABLES = (
-    "monthly_category_volume", "length_by_category", "length_by_category_year", "category_summary",
+    "monthly_category_volume", "length_by_category", "length_by_category_year", "length_histogram",
+    "category_summary",
     "star_breakdown", "reviews_by_star", "rating_by_month", "helpfulness_by_star", "top_helpful_products",
     "positive_negative", "repeat_reviewers", "volume_by_source", "drift_overlap_period", "drift_overlap_star",
     "sample_months", "sample_categories", "graph_mismatch_ranking",
