@@ -49,8 +49,6 @@ demo: jars
 	$(PY) jobs/analytics.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 	@echo "demo only: drift compares months (the demo data covers 6 months of one year; the default period is the year)"
 	$(PY) jobs/drift.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --period month
-	$(PY) jobs/graph_export.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
-	$(PY) jobs/report.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 	@echo "demo only: load_warehouse upserts into a throwaway local PostgreSQL (deploy/local-warehouse.sh)"
 	bash deploy/local-warehouse.sh $(PY) jobs/load_warehouse.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) \
 		--as-of $(DEMO_AS_OF)
@@ -59,6 +57,9 @@ demo: jars
 	$(PY) jobs/infer_classifier.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model needs_support --version demo
 	$(PY) jobs/train_classifier.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model product_category --version demo
 	$(PY) jobs/infer_classifier.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model product_category --version demo
+	@echo "graph_export and report run last: PREDICTED edges and classifier metrics need the product_category model"
+	$(PY) jobs/graph_export.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
+	$(PY) jobs/report.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 	$(PY) -m vocspark.summary --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 
 test: jars system-deps
