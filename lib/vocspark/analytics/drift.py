@@ -108,16 +108,22 @@ def overlap(top_df: DataFrame, order_col: str, adjacent_step: int | None = None)
     )
 
 
-def drift_tables(reviews_df: DataFrame, period: str, k: int, min_term_count: int,
-                 base_df: DataFrame | None = None) -> dict[str, DataFrame]:
-    """The four drift tables by output name, from valid reviews with tokens (or a precomputed base table)."""
-    base_df = base_df if base_df is not None else base_term_counts(reviews_df, period)
-    top_period = top_k(tfidf(base_df, ["product_category", "period"], min_term_count), ["product_category", "period"], k)
-    top_star = top_k(tfidf(base_df, ["product_category", "star_rating"], min_term_count),
-                     ["product_category", "star_rating"], k)
+def top_tables(base_df: DataFrame, k: int, min_term_count: int) -> tuple[DataFrame, DataFrame]:
+    """(top terms per (category, period), top terms per (category, star_rating)) from the base term table."""
+    by_period, by_star = ["product_category", "period"], ["product_category", "star_rating"]
+    return (top_k(tfidf(base_df, by_period, min_term_count), by_period, k),
+            top_k(tfidf(base_df, by_star, min_term_count), by_star, k))
+
+
+def overlap_tables(top_period: DataFrame, top_star: DataFrame) -> dict[str, DataFrame]:
     return {
-        "drift_top_terms_period": top_period,
-        "drift_top_terms_star": top_star,
         "drift_overlap_period": overlap(top_period, "period"),
         "drift_overlap_star": overlap(top_star, "star_rating", adjacent_step=1),
     }
+
+
+def drift_tables(reviews_df: DataFrame, period: str, k: int, min_term_count: int) -> dict[str, DataFrame]:
+    """The four drift tables by output name, from valid reviews with tokens."""
+    top_period, top_star = top_tables(base_term_counts(reviews_df, period), k, min_term_count)
+    return {"drift_top_terms_period": top_period, "drift_top_terms_star": top_star,
+            **overlap_tables(top_period, top_star)}

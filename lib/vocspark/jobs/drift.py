@@ -58,16 +58,22 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manife
     )
     manifest.add_counts(io.outcome_counts(staged_df))
     reviews_df = staged_df.where(F.col(io.OUTCOME).isNull())
+    # the top-k tables (small) are kept: each feeds its own table and an overlap table
     base_df = dr.base_term_counts(reviews_df, period).persist(StorageLevel.MEMORY_AND_DISK)
+    top_period, top_star = (df.persist(StorageLevel.MEMORY_AND_DISK)
+                            for df in dr.top_tables(base_df, k, dcfg["min_term_count"]))
     rows = {}
     try:
-        for name, table_df in dr.drift_tables(reviews_df, period, k, dcfg["min_term_count"], base_df).items():
+        tables = {"drift_top_terms_period": top_period, "drift_top_terms_star": top_star,
+                  **dr.overlap_tables(top_period, top_star)}
+        for name, table_df in tables.items():
             uris = tb.write_table(table_df, out_uri, name)
             rows[name] = uris["rows"]
             manifest.outputs[name] = uris["parquet"]
             log.info("drift: %s: %d rows -> %s", name, rows[name], uris["csv"])
     finally:
-        base_df.unpersist()
+        for df in (top_period, top_star, base_df):
+            df.unpersist()
     manifest.extra.update(tables=rows, period=period, top_k=k, min_term_count=dcfg["min_term_count"],
                           reviews_source=source)
     if manifest.rejected:
