@@ -217,3 +217,18 @@ def test_workflow_models_come_from_config(glue_cfg):
     train = res["TrainClassifierJob"]["Properties"]["DefaultArguments"]
     assert (train["--model"], train["--classifier-config"]) == ("needs_support", "needs_support.yaml")
     assert train["--extra-files"]["Fn::Sub"].endswith("/conf/classifiers/needs_support.yaml")
+
+
+def test_glue_python_modules_match_setup_pins():
+    setup_text = (ROOT / "setup.py").read_text()
+    for pin in d.GLUE_PYTHON_MODULES:
+        assert f'"{pin}"' in setup_text, f"{pin} is not setup.py's pin"
+
+
+def test_any_job_script_gets_a_glue_job(glue_cfg, aws_env):
+    done = aws.deploy_glue(glue_cfg, REGION, job_names=["generate_demo_data"], with_workflows=False)
+    assert done["jobs"] == {"vocspark-generate_demo_data": "created"}
+    job = boto3.client("glue", region_name=REGION).get_job(JobName="vocspark-generate_demo_data")["Job"]
+    assert job["DefaultArguments"]["--additional-python-modules"] == "spark-nlp==5.5.3,matplotlib==3.9.4"
+    with pytest.raises(ValueError, match="no job script jobs/nope.py"):
+        aws.deploy_glue(glue_cfg, REGION, job_names=["nope"], with_workflows=False)

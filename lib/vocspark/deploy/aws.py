@@ -129,11 +129,11 @@ def deploy_glue(cfg: dict, region: str | None = None, session=None, job_names: S
     vals = values(cfg, role_arn, account, region)
     glue = _client("glue", region, session)
     done: dict[str, Any] = {"jobs": {}, "workflows": {}, "triggers": {}}
-    known = {j.name: j for j in d.jobs(cfg['deploy']['topic_model'], cfg['deploy']['classifier'])}
-    for name in job_names or list(known):
-        if name not in known:
-            raise ValueError(f"no Glue job definition for `{name}` (have: {', '.join(known)})")
-        job_def = d.render(d.glue_job(known[name]), vals)
+    models = (cfg["deploy"]["topic_model"], cfg["deploy"]["classifier"])
+    for name in job_names or [j.name for j in d.jobs(*models)]:
+        if not (PROJECT_ROOT / "jobs" / f"{name}.py").is_file():
+            raise ValueError(f"no job script jobs/{name}.py")
+        job_def = d.render(d.glue_job(d.job_for(name, *models)), vals)
         done["jobs"][job_def["Name"]] = upsert_job(glue, job_def)
     if with_workflows:
         for name, description in d.WORKFLOWS.items():

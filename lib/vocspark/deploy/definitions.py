@@ -27,6 +27,9 @@ from vocspark import jars
 
 # Glue reaches S3 through its own (EMRFS) file system: hadoop-aws and its SDK bundle are not shipped there.
 S3A_ARTIFACTS = {"hadoop-aws", "aws-java-sdk-bundle"}
+# Python packages of setup.py's RUNTIME that the Glue 5.1 runtime does not provide (pip-installed by Glue at start;
+# tests/deploy checks the pins against setup.py): spark-nlp (preprocess engine sparknlp), matplotlib (report).
+GLUE_PYTHON_MODULES = (f"spark-nlp=={jars.SPARK_NLP_VERSION}", "matplotlib==3.9.4")
 PACKAGE_KEY = "python/vocspark.zip"  # the package zip (spark-submit.sh builds dist/vocspark-<version>.zip)
 LAST_DAYS = "7"
 
@@ -59,6 +62,12 @@ class Trigger:
     actions: tuple[Action, ...]
     schedule: str | None = None  # a ${Parameter} token
     watch: tuple[str, ...] = ()  # jobs that must all have SUCCEEDED (CONDITIONAL)
+
+
+def job_for(name: str, topic_model: str = "instagram", classifier: str = "product_category") -> Job:
+    """The workflow definition of ``name``, or a plain job (defaults only) for any other ``jobs/<name>.py``."""
+    known = {j.name: j for j in jobs(topic_model, classifier)}
+    return known.get(name) or Job(name)
 
 
 def topic_mapping_key(model: str) -> str:
@@ -121,7 +130,7 @@ def glue_job(job: Job) -> dict[str, Any]:
         "--extra-files": ",".join(extra_files),
         "--extra-py-files": f"{art}/{PACKAGE_KEY}",
         "--extra-jars": ",".join(f"{art}/jars/{name}" for name in glue_extra_jars()),
-        "--additional-python-modules": f"spark-nlp=={jars.SPARK_NLP_VERSION}",
+        "--additional-python-modules": ",".join(GLUE_PYTHON_MODULES),
         "--TempDir": f"{art}/tmp/",
         "--job-language": "python",
         "--enable-continuous-cloudwatch-log": "true",
