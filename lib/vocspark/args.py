@@ -15,6 +15,7 @@ import logging
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
+from urllib.parse import urlparse
 
 from vocspark import config as config_mod
 
@@ -114,11 +115,36 @@ def run_job(
     add_arguments(parser)
     args, cfg = parse(parser, argv)
     spark = build_session(cfg, app_name=f"vocspark-{prog}")
+    require_base_bucket(spark, cfg.base_uri)
     glue_job = _glue_job_init(spark, args)
     run(spark, cfg, args)
     if glue_job is not None:  # pragma: no cover - only on Glue
         glue_job.commit()
     return 0
+
+
+class MissingBucketError(FileNotFoundError):
+    """The bucket of ``base_uri`` does not exist or cannot be listed; raised before the job reads anything."""
+
+
+def require_base_bucket(spark, base_uri: str) -> None:
+    """Fail fast, naming it, when the bucket of a remote ``base_uri`` does not exist or cannot be listed (S3A does
+    not probe buckets when it starts, so without this a job would only fail at its first write). The base prefix
+    itself is listed (the IAM policy allows listing only under it); a prefix not created yet is fine."""
+    parsed = urlparse(base_uri)
+    if parsed.scheme not in config_mod.REMOTE_SCHEMES or not parsed.netloc:
+        return
+    try:
+        jvm = spark.sparkContext._jvm
+        path = jvm.org.apache.hadoop.fs.Path(base_uri)
+        path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).listStatus(path)
+    except Exception as exc:  # py4j carries the Java exception (NoSuchBucket, AccessDenied...)
+        if "java.io.FileNotFoundException" in str(exc):
+            return  # the bucket is there, the prefix is not yet: the job creates it
+        first = next((ln for ln in str(exc).splitlines() if "Exception" in ln), str(exc).splitlines()[0])
+        raise MissingBucketError(
+            f"`base_uri` bucket `{parsed.netloc}` ({base_uri}) does not exist or cannot be listed: {first.strip()[:300]}"
+        ) from None
 
 
 def _glue_job_init(spark, args):  # pragma: no cover - only on Glue

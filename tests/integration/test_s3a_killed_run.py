@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vocspark import config
+from vocspark import args as args_mod, config
 from vocspark.io import MissingInputError
 from vocspark.jobs import ingest, preprocess
 
@@ -50,6 +50,28 @@ def test_missing_bucket_is_named(spark, s3, s3_endpoint, tmp_path):
         ingest.run(spark, cfg, argparse.Namespace(sources=None, run_id="x"))
     with pytest.raises(MissingInputError, match=rf"s3a://{missing}/voc/documents"):
         preprocess.run(spark, cfg, argparse.Namespace(sources=None, months=None, run_id="y"))
+
+
+def test_missing_output_bucket_is_named_before_the_job_reads(spark, s3, s3_endpoint, tmp_path, write_raw_fixture):
+    bucket, client = s3  # the raw files are in an existing bucket, base_uri names a missing one
+    write_raw_fixture(tmp_path)
+    _upload_tree(client, bucket, tmp_path)
+    missing = "voc-no-such-output"
+    hconf = spark.sparkContext._jsc.hadoopConfiguration()
+    for key, value in {"endpoint": s3_endpoint, **S3A_SETTINGS}.items():
+        hconf.set(f"fs.s3a.bucket.{missing}.{key}", value)
+    conf_path = tmp_path / "conf" / "out.yaml"
+    conf_path.parent.mkdir()
+    conf_path.write_text(yaml.safe_dump({
+        "profile": "local", "base_uri": f"s3a://{missing}/voc",
+        "sources": {"ig": {"kind": "instagram_csv", "path": f"s3a://{bucket}/voc/raw/instagram", "lang": "pt"}}}))
+    called = []
+    with pytest.raises(args_mod.MissingBucketError, match=rf"`base_uri` bucket `{missing}`.*NoSuchBucket"):
+        args_mod.run_job("ingest", "test", ingest.add_arguments, lambda *a: called.append(a), ["--config", str(conf_path)])
+    assert called == []
+    args_mod.require_base_bucket(spark, f"s3a://{bucket}/voc")  # an existing bucket passes
+    args_mod.require_base_bucket(spark, f"s3a://{bucket}/not-yet-created")  # so does a prefix not written yet
+    args_mod.require_base_bucket(spark, str(tmp_path))  # local paths are not checked here
 
 
 def _write_reviews(root: Path, n: int) -> None:
