@@ -18,7 +18,8 @@ from vocspark.jobs import train_classifier
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
-FAST = ["features.kind=tfidf", "features.tfidf.ngram=1", "tuning.method=none", "model.max_iter=30"]
+FAST = ["features.kind=tfidf", "features.tfidf.ngram=1", "tuning.method=none", "model.max_iter=20",
+        "evaluation.bootstrap=50"]
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def base(tmp_path_factory, spark):
     base = tmp_path_factory.mktemp("classifiers")
     cfg = cfg_for(base)
     generate_demo_data.run(spark, cfg, argparse.Namespace(
-        reviews=0, tweets=1500, comments=0, seed=5, malformed_fraction=0.01, duplicate_fraction=0.01,
+        reviews=0, tweets=1000, comments=0, seed=5, malformed_fraction=0.01, duplicate_fraction=0.01,
         start_date="2021-01-01", months=2, out=None, truth=None, workers=1, run_id=None))
     ingest.run(spark, cfg, argparse.Namespace(sources="tweets", run_id=None))
     preprocess.run(spark, cfg, argparse.Namespace(sources=None, months=None, run_id=None))

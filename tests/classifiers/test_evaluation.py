@@ -110,3 +110,30 @@ def test_bootstrap_interval_of_identical_models_is_zero(spark):
     assert boot["macro_f1"]["b_minus_a"] == {"low": 0.0, "high": 0.0, "mean": 0.0}
     assert 0.6 < boot["macro_f1"]["a"]["mean"] < 0.95
     assert boot["roc_auc"]["a"]["low"] <= boot["roc_auc"]["a"]["high"]
+
+
+def test_traffic_split_is_stable_and_near_the_share(spark):
+    from vocspark.jobs.compare_models import traffic_split
+
+    df = spark.range(2000).select(
+        F.concat(F.lit("d"), F.col("id").cast("string")).alias("doc_id"), F.lit(1.0).alias("label_idx"),
+        F.lit(1).alias("pred_a"), F.lit(0).alias("pred_b"), F.array(F.lit(0.2), F.lit(0.8)).alias("probs_a"),
+        F.array(F.lit(0.6), F.lit(0.4)).alias("probs_b"), F.lit(0.8).alias("prob_a"), F.lit(0.6).alias("prob_b"))
+    routed = traffic_split(df, 0.3, "salt")
+    share = routed.where("variant = 'challenger'").count() / 2000
+    assert abs(share - 0.3) < 0.03
+    again = {r["doc_id"]: r["variant"] for r in traffic_split(df.repartition(3), 0.3, "salt").collect()}
+    first = {r["doc_id"]: (r["variant"], r["pred_idx"]) for r in routed.collect()}
+    assert {k: v[0] for k, v in first.items()} == again
+    assert all(p == (0 if v == "challenger" else 1) for v, p in first.values())  # each variant's own model
+
+
+def test_recommendation_rules():
+    from vocspark.jobs.compare_models import recommend
+
+    neutral = E.mcnemar(10, 12)
+    assert recommend("macro_f1", {"low": 0.01, "high": 0.05}, neutral, 0.05) == "promote challenger"
+    assert recommend("macro_f1", {"low": -0.05, "high": -0.01}, neutral, 0.05) == "keep champion"
+    assert recommend("macro_f1", {"low": -0.01, "high": 0.02}, neutral, 0.05) == "no significant difference: keep champion"
+    worse = E.mcnemar(40, 10)  # the champion is right where the challenger is wrong far more often
+    assert recommend("roc_auc", {"low": 0.001, "high": 0.01}, worse, 0.05) == "keep champion"

@@ -48,12 +48,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 # ------------------------------------------------------------------------------------------ shared by the jobs
-def classifier_config(cfg: Config, args: argparse.Namespace) -> dict:
+def classifier_config(cfg: Config, args: argparse.Namespace, spark: SparkSession | None = None) -> dict:
     from vocspark.config import parse_override
 
     overrides = dict(parse_override(o) for o in (getattr(args, "cset", None) or []))
     path = C.config_path(cfg, args.model, getattr(args, "classifier_config", None))
-    ccfg = C.load_config(path, cfg.base_uri, overrides)
+    ccfg = C.load_config(path, cfg.base_uri, overrides, spark)
     if ccfg["name"] != args.model:
         raise ConfigError(f"{path}: `name` is {ccfg['name']!r} but --model is {args.model!r}")
     ccfg["_path"] = str(path)
@@ -130,7 +130,7 @@ def args_dict(args: argparse.Namespace) -> dict:
 
 # ------------------------------------------------------------------------------------------ job
 def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> dict[str, Any]:
-    ccfg = classifier_config(cfg, args)
+    ccfg = classifier_config(cfg, args, spark)
     name = ccfg["name"]
     version = getattr(args, "version", None) or io.new_run_id()
     run_id = getattr(args, "run_id", None) or version

@@ -46,7 +46,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from vocspark import io
-from vocspark.config import PROJECT_ROOT, ConfigError, Field, validate
+from vocspark.config import PROJECT_ROOT, ConfigError, Field, is_remote, validate
 
 log = logging.getLogger(__name__)
 
@@ -161,21 +161,37 @@ CLASSIFIER_SPEC = {
 
 
 # ------------------------------------------------------------------------------------------ config
-def config_path(cfg, name: str, explicit: str | None = None) -> Path:
+def config_path(cfg, name: str, explicit: str | None = None) -> str:
+    """``--classifier-config``, else ``<classifiers.conf_dir>/<name>.yaml``. A relative folder resolves against
+    the folder that holds the main config's ``conf/`` (as the main config's paths do); ``s3://`` works too."""
     if explicit:
-        return Path(explicit)
-    folder = cfg.get("classifiers", {}).get("conf_dir") or "conf/classifiers"
-    folder = Path(folder)
-    return (folder if folder.is_absolute() else PROJECT_ROOT / folder) / f"{name}.yaml"
+        return explicit
+    folder = (cfg.get("classifiers") or {}).get("conf_dir") or "conf/classifiers"
+    if is_remote(folder):
+        return f"{folder.rstrip('/')}/{name}.yaml"
+    folder_path = Path(folder)
+    if not folder_path.is_absolute():
+        main = Path(cfg.path).resolve() if getattr(cfg, "path", None) else None
+        root = main.parent.parent if main is not None and main.parent.name == "conf" else PROJECT_ROOT
+        folder_path = root / folder_path
+    return str(folder_path / f"{name}.yaml")
 
 
-def load_config(path: str | os.PathLike, base_uri: str, overrides: dict | None = None) -> dict:
+def load_config(path: str | os.PathLike, base_uri: str, overrides: dict | None = None, spark=None) -> dict:
     """Read and validate a classifier config (unknown keys, wrong types and bad combinations fail naming the
-    key); ``${base_uri}`` in ``labels.path`` expands."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"classifier config not found: {path}")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    key); ``${base_uri}`` in ``labels.path`` expands. Remote paths (``s3://``) are read through ``spark``."""
+    if is_remote(str(path)):
+        if spark is None or not io.path_exists(spark, str(path)):
+            raise ConfigError(f"classifier config not found: {path}")
+        text = io.read_text(spark, str(path))
+    else:
+        if not Path(path).is_file():
+            raise ConfigError(f"classifier config not found: {path}")
+        text = Path(path).read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     for key, value in (overrides or {}).items():
         node = data
         *parents, last = key.split(".")
