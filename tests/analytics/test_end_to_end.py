@@ -53,9 +53,15 @@ def test_review_analytics_jobs_end_to_end(spark, tmp_base, tmp_path, docs_df, do
     assert m_graph.extra["predicted"].startswith("no PREDICTED edges: predictions of model `product_category`")
     assert "PREDICTED" not in m_graph.extra["edges"] and m_graph.extra["mismatch_ranking"]["products"] == 0
     assert m_graph.extra["mismatch_ranking"]["reason"].startswith("empty: no predictions")
+    model_dir = tmp_base / "models" / "instagram" / "v1"  # a topic model's metadata: its cluster sizes are plotted
+    model_dir.mkdir(parents=True)
+    (model_dir / "metadata.json").write_text(json.dumps({"cluster_sizes": {"0": 5, "1": 9}}))
+    (tmp_base / "models" / "instagram" / "LATEST").write_text("v1\n")
+    (tmp_base / "models" / "no_latest").mkdir()
     m_report = report.run(spark, cfg, ns(title="t", run_id="p1"))
     page = (tmp_base / "analytics" / "report" / "report.html").read_text()
-    assert m_report.extra["images"] >= 7 and page.count("<img ") == m_report.extra["images"]
+    assert m_report.extra["images"] >= 8 and page.count("<img ") == m_report.extra["images"]
+    assert m_report.extra["models"] == ["instagram/v1"] and "Cluster sizes of topic model instagram version v1" in page
     assert "Language drift" in page and "Products predicted into another category" in page
 
     for job, run_id in (("analytics", "a1"), ("drift", "d1"), ("graph_export", "g1"), ("report", "p1")):

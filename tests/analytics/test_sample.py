@@ -9,6 +9,7 @@ import pytest
 
 from vocspark import config
 from vocspark.analytics import sample as sp
+from vocspark.jobs import analytics as analytics_job
 from vocspark.jobs import sample as job
 
 
@@ -85,5 +86,8 @@ def test_sample_job_tables_manifest_rejects_and_rerun(spark, tmp_base, docs_df, 
     assert [(r["reason"], json.loads(r["raw"])["doc_id"]) for r in rejected] == [("bad_star_rating", "bad")]
     body = json.loads((tmp_base / "manifests" / "sample" / "drop-toys.json").read_text())
     assert body["reconciled"] is True
+    from_sample = analytics_job.run(spark, cfg, argparse.Namespace(from_sample=True, run_id="from-sample"))
+    assert (from_sample.inputs, from_sample.read, from_sample.extra["tables"]["category_summary"]) == (
+        {"sample": (tmp_base / "analytics" / "sample").as_uri()}, 8, 1)
     with pytest.raises(config.ConfigError, match="analytics.sample.fraction"):
         job.run(spark, cfg, argparse.Namespace(fraction=1.5, min_category_share=None, run_id="bad"))
