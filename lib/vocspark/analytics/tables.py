@@ -122,7 +122,8 @@ def _move_single_part(spark: SparkSession, folder_uri: str, file_uri: str) -> No
     folder = jvm.org.apache.hadoop.fs.Path(folder_uri)
     target = jvm.org.apache.hadoop.fs.Path(file_uri)
     fs = folder.getFileSystem(conf)
-    parts = [s.getPath() for s in fs.globStatus(jvm.org.apache.hadoop.fs.Path(f"{folder_uri}/part-*"))]
+    statuses = fs.globStatus(jvm.org.apache.hadoop.fs.Path(f"{folder_uri}/part-*")) or []  # null when none
+    parts = [s.getPath() for s in statuses]
     if fs.exists(target):
         fs.delete(target, False)
     if parts:
