@@ -53,7 +53,9 @@ demo: jars
 	bash deploy/local-warehouse.sh $(PY) jobs/load_warehouse.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) \
 		--as-of $(DEMO_AS_OF)
 	@echo "demo only: the tweet classifiers learn from the generator's planted truth (labels.path = <base>/truth/tweets)"
-	$(PY) jobs/train_classifier.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model needs_support --version demo
+	@echo "demo only: needs_support trains without its tuning grid to stay quick (--cset tuning.method=none)"
+	$(PY) jobs/train_classifier.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model needs_support --version demo \
+		--cset tuning.method=none
 	$(PY) jobs/infer_classifier.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model needs_support --version demo
 	$(PY) jobs/train_classifier.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model product_category --version demo
 	$(PY) jobs/infer_classifier.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model product_category --version demo
