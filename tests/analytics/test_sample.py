@@ -1,4 +1,4 @@
-"""sample: deterministic stratified sampling (fractions, at least one row per month, independence from the
+"""sample: deterministic stratified sampling (exact fractions, at least one row per month, independence from the
 partitioning), the category drop rule and its boundary, and the job (tables, manifest, rejects, rerun)."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from vocspark.jobs import sample as job
 
 def sampled_ids(df, fraction, seed=7):
     plan = sp.plan_sample(df, fraction, seed)
-    return {r["doc_id"] for r in df.where(sp.is_sampled(plan, fraction, seed)).select("doc_id").collect()}, plan
+    return {r["doc_id"] for r in df.where(sp.is_sampled(plan, seed)).select("doc_id").collect()}, plan
 
 
 @pytest.fixture(scope="module")
@@ -25,17 +25,23 @@ def months_df(docs_df, doc):
     return docs_df(rows).coalesce(1).cache()
 
 
-def test_fraction_per_month_and_at_least_one_row(months_df):
+def test_exact_fraction_per_month_and_at_least_one_row(months_df):
     ids, plan = sampled_ids(months_df, 0.1)
-    jan = {i for i in ids if i.startswith("a")}
-    feb = {i for i in ids if i.startswith("b")}
-    assert 60 <= len(jan) <= 140  # Bernoulli(0.1) of 1000 rows: 100 +- 4 sigma
-    assert len(feb) >= 1  # 3 rows at 10%: usually none by chance, rule 3 keeps one
-    assert plan.months["2021-01"]["rows"] == 1000 and plan.months["2021-02"]["rows"] == 3
-    zero, plan0 = sampled_ids(months_df, 0.0)  # fraction 0: exactly the one fallback row per month
-    assert sorted(i[0] for i in zero) == ["a", "b"] and plan0.fallback_months == ["2021-01", "2021-02"]
+    assert len({i for i in ids if i.startswith("a")}) == 100  # round(0.1 * 1000)
+    assert len({i for i in ids if i.startswith("b")}) == 1  # round(0.3) = 0 -> at least one
+    assert {m: (v["rows"], v["target"]) for m, v in plan.months.items()} == {"2021-01": (1000, 100), "2021-02": (3, 1)}
+    # only the candidates below the threshold are ranked: 100 + 4 * 10 + 10 of 1000 rows
+    assert plan.months["2021-01"]["threshold"] == pytest.approx(0.15) and plan.months["2021-02"]["threshold"] == 1.0
+    zero, _ = sampled_ids(months_df, 0.0)  # fraction 0: one row per month
+    assert sorted(i[0] for i in zero) == ["a", "b"]
     everything, _ = sampled_ids(months_df, 1.0)
     assert len(everything) == 1003
+
+
+def test_the_sample_is_the_smallest_hash_numbers(spark, months_df):
+    ids, _ = sampled_ids(months_df, 0.02)
+    jan = months_df.where("month = '2021-01'").select("doc_id", sp.uniform(7).alias("u")).orderBy("u", "doc_id")
+    assert {r["doc_id"] for r in jan.limit(20).collect()} == {i for i in ids if i.startswith("a")}
 
 
 def test_deterministic_across_runs_and_partitionings(months_df):

@@ -5,22 +5,25 @@ Rules (``analytics.sample``):
 1. Every valid review (see :mod:`vocspark.analytics.tables` for the review rules) gets a uniform number
    ``u`` in [0, 1) from a 64-bit hash of (seed, source, doc_id): the same review always gets the same number,
    whatever the partitioning, the cluster or the order of the input, so a rerun samples the same rows.
-2. Per month, a review is sampled when ``u < fraction`` (a Bernoulli sample of each month, like ``sampleBy``
-   with the same fraction for every stratum; the count per month is ``fraction * n`` up to chance, reported
-   next to its target ``max(1, round(fraction * n))``).
-3. At least one row per month: a month where no review has ``u < fraction`` keeps its review with the smallest
-   ``(u, doc_id)``.
-4. Category drop: categories holding less than ``min_category_share`` of the sampled rows (strictly less) are
-   dropped from the sample. This runs after rule 3, so a month can lose its only row to it; the month table
+2. Per month, the target is ``max(1, round(fraction * rows))`` (so every month with a review keeps at least one)
+   and the sample is the target's number of reviews with the smallest ``(u, doc_id)``: a uniform random sample
+   of exactly that size, with the same fraction in every month (proportional stratified sampling).
+3. Category drop: categories holding less than ``min_category_share`` of the sampled rows (strictly less) are
+   dropped from the sample. This runs after rule 2, so a month can lose its only row to it; the month table
    shows it (``kept`` = 0).
 
-Everything is one small aggregate per month (and per category) plus filters: no window over the data.
+How rule 2 stays cheap: one small aggregate counts the rows per month; only the candidates with ``u`` below a
+per-month threshold (the target plus a margin of 4 standard deviations and 10 rows, divided by the month's rows)
+are ranked in a window, which yields each month's cutoff ``(u, doc_id)``; a review is sampled when its
+``(u, doc_id)`` is at most its month's cutoff, a plain column expression. A month with fewer candidates than its
+target (a chance below 1e-4) keeps all its candidates; the month table then shows ``sampled`` < ``target``.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -33,7 +36,7 @@ MONTHS_SCHEMA = T.StructType([
     T.StructField("month", T.StringType(), False),
     T.StructField("rows", T.LongType(), False),  # valid reviews of the month
     T.StructField("target", T.LongType(), False),  # max(1, round(fraction * rows))
-    T.StructField("sampled", T.LongType(), False),  # after rules 2-3
+    T.StructField("sampled", T.LongType(), False),  # after rule 2
     T.StructField("kept", T.LongType(), False),  # after the category drop
 ])
 CATEGORIES_SCHEMA = T.StructType([
@@ -54,37 +57,51 @@ def target_rows(rows: int, fraction: float) -> int:
     return max(1, int(round(fraction * rows))) if rows else 0
 
 
+def candidate_threshold(rows: int, target: int) -> float:
+    """``u`` below which a month's reviews are ranked: the target plus 4 standard deviations and 10 rows."""
+    wanted = target + 4 * math.sqrt(target) + 10
+    return 1.0 if wanted >= rows else wanted / rows
+
+
 @dataclass
 class SamplePlan:
-    """What the small per-month aggregate decided: the months and the fallback rows of rule 3."""
+    """Per month: rows, target, candidate threshold, and the cutoff (u, doc_id) of its last sampled review."""
 
-    months: dict[str, dict]  # month -> {"rows", "bernoulli", "first_doc"}
-    fallback: list[str]  # "month\x01doc_id" of the rows kept by rule 3
+    months: dict[str, dict]  # month -> {"rows", "target", "threshold"}
+    cutoffs: dict[str, tuple[float, str]]
 
-    @property
-    def fallback_months(self) -> list[str]:
-        return sorted(k.split("\x01", 1)[0] for k in self.fallback)
+
+def _month_map(values: dict[str, object]) -> Column:
+    """A literal map month -> value, looked up with the row's month (null for a month not in it)."""
+    if not values:
+        return F.lit(None)
+    return F.create_map(*[F.lit(x) for kv in sorted(values.items()) for x in kv])[F.col("month")]
 
 
 def plan_sample(valid_df: DataFrame, fraction: float, seed: int) -> SamplePlan:
-    """One small aggregate over the valid reviews: rows, Bernoulli hits and the smallest (u, doc_id) per month."""
+    """Rows per month (one small aggregate), then each month's cutoff from its ranked candidates (rule 2)."""
+    rows = {r["month"]: int(r["rows"]) for r in valid_df.groupBy("month").agg(F.count(F.lit(1)).alias("rows")).collect()}
+    months = {}
+    for month, n in rows.items():
+        target = target_rows(n, fraction)
+        months[month] = {"rows": n, "target": target, "threshold": candidate_threshold(n, target)}
     u = uniform(seed)
-    per_month = valid_df.groupBy("month").agg(
-        F.count(F.lit(1)).alias("rows"),
-        F.count(F.when(u < F.lit(fraction), 1)).alias("bernoulli"),
-        F.min(F.struct(u.alias("u"), F.col("doc_id").alias("doc_id"))).getField("doc_id").alias("first_doc"),
-    )
-    months = {r["month"]: r.asDict() for r in per_month.collect()}  # one row per month
-    fallback = [f"{m}\x01{v['first_doc']}" for m, v in months.items() if v["bernoulli"] == 0 and v["rows"] > 0]
-    return SamplePlan(months, sorted(fallback))
+    candidates = valid_df.where(u < _month_map({m: v["threshold"] for m, v in months.items()})).select(
+        F.col("month"), F.col("doc_id"), u.alias("u"))
+    smallest_first = Window.partitionBy("month").orderBy(F.col("u"), F.col("doc_id"))
+    ranked = candidates.withColumn("rank", F.row_number().over(smallest_first)).where(
+        F.col("rank") <= _month_map({m: v["target"] for m, v in months.items()}))
+    last = ranked.groupBy("month").agg(F.max(F.struct(F.col("u"), F.col("doc_id"))).alias("last"))
+    cutoffs = {r["month"]: (float(r["last"]["u"]), r["last"]["doc_id"]) for r in last.collect()}  # one per month
+    return SamplePlan(months, cutoffs)
 
 
-def is_sampled(plan: SamplePlan, fraction: float, seed: int) -> Column:
-    """Rules 2-3 as a column."""
-    expr = uniform(seed) < F.lit(fraction)
-    if plan.fallback:
-        expr = expr | F.concat_ws("\x01", F.col("month"), F.col("doc_id")).isin(plan.fallback)
-    return expr
+def is_sampled(plan: SamplePlan, seed: int) -> Column:
+    """Rule 2 as a column: ``(u, doc_id)`` at most the month's cutoff (false for a month without one)."""
+    u = uniform(seed)
+    cut_u = _month_map({m: c[0] for m, c in plan.cutoffs.items()})
+    cut_doc = _month_map({m: c[1] for m, c in plan.cutoffs.items()})
+    return F.coalesce((u < cut_u) | ((u == cut_u) & (F.col("doc_id") <= cut_doc)), F.lit(False))
 
 
 def category_shares(sampled_df: DataFrame, min_share: float) -> list[dict]:
@@ -100,22 +117,21 @@ def category_shares(sampled_df: DataFrame, min_share: float) -> list[dict]:
     return sorted(out, key=lambda d: (-d["sampled"], d["product_category"]))
 
 
-def mark_sample_outcomes(staged_df: DataFrame, plan: SamplePlan, fraction: float, seed: int,
-                         dropped: list[str]) -> DataFrame:
-    """``_outcome`` after the review rules (already set) : ``filtered:not_sampled`` (rules 2-3), then
-    ``filtered:small_category`` (rule 4); null = in the sample."""
+def mark_sample_outcomes(staged_df: DataFrame, plan: SamplePlan, seed: int, dropped: list[str]) -> DataFrame:
+    """``_outcome`` after the review rules (already set): ``filtered:not_sampled`` (rule 2), then
+    ``filtered:small_category`` (rule 3); null = in the sample."""
     is_valid = F.col(io.OUTCOME).isNull()
     is_dropped = F.col("product_category").isin(dropped) if dropped else F.lit(False)
     return staged_df.withColumn(io.OUTCOME, io.first_outcome(
         (~is_valid, F.col(io.OUTCOME)),
-        (~is_sampled(plan, fraction, seed), io.filtered("not_sampled")),
+        (~is_sampled(plan, seed), io.filtered("not_sampled")),
         (is_dropped, io.filtered("small_category")),
     ))
 
 
-def month_rows(plan: SamplePlan, fraction: float, sampled: dict[str, int], kept: dict[str, int]) -> list[tuple]:
+def month_rows(plan: SamplePlan, sampled: dict[str, int], kept: dict[str, int]) -> list[tuple]:
     """The month table: (month, rows, target, sampled, kept), by month."""
     return [
-        (m, int(v["rows"]), target_rows(int(v["rows"]), fraction), int(sampled.get(m, 0)), int(kept.get(m, 0)))
+        (m, int(v["rows"]), int(v["target"]), int(sampled.get(m, 0)), int(kept.get(m, 0)))
         for m, v in sorted(plan.months.items())
     ]

@@ -6,7 +6,7 @@ Options: ``--fraction`` and ``--min-category-share`` override ``analytics.sample
 
 Manifest counts (they reconcile): ``read`` = rows of the reviews source; ``rejected`` by review rule (written
 to ``rejected/job=sample/...``); ``filtered``: ``not_sampled`` and ``small_category``; ``written`` = rows in
-the sample. ``extra`` has the per-month table, the dropped categories and the months that needed rule 3.
+the sample. ``extra`` has the per-month table, the dropped categories and the months short of their target.
 A rerun rewrites every month; a month left empty by the category drop loses any partition an earlier run wrote.
 """
 from __future__ import annotations
@@ -58,11 +58,11 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manife
     staged_df = tb.with_review_outcome(tb.read_clean(spark, input_uri, source))
     valid_df = staged_df.where(F.col(io.OUTCOME).isNull())
     plan = sp.plan_sample(valid_df, fraction, seed)
-    sampled_df = valid_df.where(sp.is_sampled(plan, fraction, seed)).persist(StorageLevel.MEMORY_AND_DISK)
+    sampled_df = valid_df.where(sp.is_sampled(plan, seed)).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         categories = sp.category_shares(sampled_df, min_share)
         dropped = [c["product_category"] for c in categories if c["dropped"]]
-        marked_df = sp.mark_sample_outcomes(staged_df, plan, fraction, seed, dropped)
+        marked_df = sp.mark_sample_outcomes(staged_df, plan, seed, dropped)
         counts = io.outcome_counts(marked_df, ["month"])
         manifest.add_counts(counts)
         kept_df = sampled_df.where(~F.col("product_category").isin(dropped)) if dropped else sampled_df
@@ -76,7 +76,7 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manife
     for r in counts:
         if r["outcome"] == "filtered" and r["detail"] == "small_category":
             sampled[r["month"]] = sampled.get(r["month"], 0) + r["n"]
-    months = sp.month_rows(plan, fraction, sampled, kept)
+    months = sp.month_rows(plan, sampled, kept)
     removed = _remove_empty_months(spark, out_uri, source, [m[0] for m in months if m[4] == 0])
     tb.write_table(spark.createDataFrame(months, sp.MONTHS_SCHEMA), tb.analytics_uri(cfg), "sample_months")
     tb.write_table(spark.createDataFrame([tuple(c.values()) for c in categories], sp.CATEGORIES_SCHEMA),
@@ -89,7 +89,8 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manife
     manifest.extra.update(
         fraction=fraction, min_category_share=min_share, seed=seed, reviews_source=source,
         months=[dict(zip(sp.MONTHS_SCHEMA.names, m)) for m in months],
-        dropped_categories=[c for c in categories if c["dropped"]], fallback_months=plan.fallback_months,
+        dropped_categories=[c for c in categories if c["dropped"]],
+        short_months=[m[0] for m in months if m[3] < m[2]],  # fewer candidates than the target (rare)
         empty_month_partitions_removed=removed,
     )
     manifest.outputs.update(sample_months=tb.table_uris(tb.analytics_uri(cfg), "sample_months")[0],
