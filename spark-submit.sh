@@ -54,7 +54,8 @@ exec "$SPARK_SUBMIT" \
   --master "${SPARK_MASTER:-local[*]}" \
   --name "vocspark-${JOB}" \
   --conf spark.sql.session.timeZone=UTC \
-  --conf "spark.driver.extraJavaOptions=-Duser.timezone=UTC" \
+  --conf "spark.driver.extraJavaOptions=-Duser.timezone=UTC --add-modules=jdk.incubator.vector" \
+  --conf "spark.executor.extraJavaOptions=-Duser.timezone=UTC --add-modules=jdk.incubator.vector" \
   --jars "$JARS" \
   --py-files "$ZIP" \
   ${SPARK_SUBMIT_OPTS_EXTRA:-} \

@@ -9,6 +9,7 @@ import pytest
 from pyspark.sql import SparkSession
 
 from vocspark import jars
+from vocspark import session as session_mod
 
 os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)
 
@@ -26,7 +27,7 @@ def spark() -> SparkSession:
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+        .config("spark.driver.extraJavaOptions", f"-Duser.timezone=UTC {session_mod.VECTOR_MODULE}")
         .config("spark.sql.legacy.timeParserPolicy", "CORRECTED")
         .getOrCreate()
     )

@@ -40,3 +40,14 @@ def test_build_session_applies_sql_settings(spark):
     assert built.conf.get("spark.sql.shuffle.partitions") == "3"
     assert built.conf.get("spark.sql.session.timeZone") == "UTC"
     built.conf.set("spark.sql.shuffle.partitions", "4")
+
+
+def test_local_jvms_get_the_vector_module_and_spark_ml_uses_simd_blas(spark):
+    """Word2Vec and KMeans dot products go through netlib's Java BLAS; with jdk.incubator.vector it is VectorBLAS."""
+    cfg = config.load(ROOT / "conf" / "local.yaml")
+    conf = session.session_conf(cfg)
+    for key in ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions"):
+        assert conf[key].split() == ["-Duser.timezone=UTC", "--add-modules=jdk.incubator.vector"]
+    assert "--add-modules=jdk.incubator.vector" in (ROOT / "spark-submit.sh").read_text()
+    blas = spark.sparkContext._jvm.dev.ludovic.netlib.blas.BLAS.getInstance().getClass().getSimpleName()
+    assert blas == "VectorBLAS"

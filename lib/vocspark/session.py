@@ -46,14 +46,18 @@ BASE_CONF: dict[str, str] = {
     "spark.hadoop.fs.s3a.aws.credentials.provider": "com.amazonaws.auth.DefaultAWSCredentialsProviderChain",
 }
 
+VECTOR_MODULE = "--add-modules=jdk.incubator.vector"
+
 LOCAL_CONF: dict[str, str] = {
     # s3:// URIs (as on EMR/Glue) work locally through S3A; on EMR, EMRFS must keep s3:// (its commit protocol).
     "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
     # v1: task output is moved into place only at job commit (v2 exposes partial output of failed jobs).
     "spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version": "1",
     "spark.ui.showConsoleProgress": "true",
-    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
-    "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+    # jdk.incubator.vector lets netlib's Java BLAS use SIMD (VectorBLAS instead of Java11BLAS): Word2Vec and KMeans
+    # run their dot products through it; measured 15-40% faster Word2Vec training (bench/topics.py notes).
+    "spark.driver.extraJavaOptions": f"-Duser.timezone=UTC {VECTOR_MODULE}",
+    "spark.executor.extraJavaOptions": f"-Duser.timezone=UTC {VECTOR_MODULE}",
 }
 
 
