@@ -11,6 +11,7 @@ config overrides arrive as one ``--set`` value with one ``key=value`` per line.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import sys
 from pathlib import Path
@@ -158,3 +159,51 @@ def _glue_job_init(spark, args):  # pragma: no cover - only on Glue
     job = Job(GlueContext(spark.sparkContext))
     job.init(args.JOB_NAME, {"JOB_NAME": args.JOB_NAME})
     return job
+
+
+# --------------------------------------------------------------------------- month selection
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def add_month_selection(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--months a,b`` or ``--last-days N`` (the whole months the last N days before ``--as-of`` touch)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--months", default=None, help=f"comma-separated months yyyy-MM to {what} (default: all)")
+    group.add_argument("--last-days", type=int, default=None,
+                       help=f"{what} the whole months that the last N days touch (weekly runs)")
+    parser.add_argument("--as-of", default=None, help="end day of --last-days, yyyy-MM-dd (default: today, UTC)")
+
+
+def months_touched(last_days: int, as_of: dt.date) -> list[str]:
+    """The months (yyyy-MM, oldest first) of the days ``[as_of - last_days, as_of]``, UTC calendar days."""
+    if last_days < 0:
+        raise config_mod.ConfigError(f"--last-days must be 0 or more, got {last_days}")
+    start = as_of - dt.timedelta(days=last_days)
+    months, year, month = [], start.year, start.month
+    while (year, month) <= (as_of.year, as_of.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def selected_months(args: argparse.Namespace) -> list[str] | None:
+    """The months ``args`` selects (``--months`` or ``--last-days``/``--as-of``), None for all; bad values fail
+    naming the option."""
+    import re
+
+    months_arg = getattr(args, "months", None)
+    if months_arg:
+        months = [m.strip() for m in str(months_arg).split(",") if m.strip()]
+        for month in months:
+            if not re.match(MONTH_PATTERN, month):
+                raise config_mod.ConfigError(f"--months: `{month}` is not a month yyyy-MM")
+        return months or None
+    last_days = getattr(args, "last_days", None)
+    if last_days is None:
+        return None
+    as_of_arg = getattr(args, "as_of", None)
+    try:
+        as_of = dt.date.fromisoformat(as_of_arg) if as_of_arg else dt.datetime.now(dt.timezone.utc).date()
+    except ValueError:
+        raise config_mod.ConfigError(f"--as-of: `{as_of_arg}` is not a date yyyy-MM-dd") from None
+    return months_touched(int(last_days), as_of)

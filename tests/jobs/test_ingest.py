@@ -101,8 +101,8 @@ def make_cfg(base: Path, **sources_override) -> config.Config:
     return config.resolve(data, root=base)
 
 
-def run_ingest(spark, cfg, run_id, sources=None):
-    return ingest.run(spark, cfg, argparse.Namespace(sources=sources, run_id=run_id))
+def run_ingest(spark, cfg, run_id, sources=None, **selection):
+    return ingest.run(spark, cfg, argparse.Namespace(sources=sources, run_id=run_id, **selection))
 
 
 def read_documents(spark, base: Path):
@@ -163,6 +163,54 @@ def test_ingest_one_source_leaves_the_others(spark, tmp_base, write_raw_fixture)
     m = run_ingest(spark, cfg, "tweets-only", sources="tweets")
     assert m.read == 4 and set(m.extra["by_source"]) == {"tweets"}
     assert read_documents(spark, tmp_base).count() == 10
+
+
+def test_ingest_some_months_writes_them_whole_and_leaves_the_others(spark, tmp_base, write_raw_fixture):
+    """--months / --last-days: kept rows of other months are filtered (outside_months), the selected months are
+    rewritten whole and the other months' partitions stay as they were; the manifest still reconciles."""
+    write_raw_fixture(tmp_base)
+    cfg = make_cfg(tmp_base)
+    run_ingest(spark, cfg, "all")
+    before = sorted(tuple(r) for r in read_documents(spark, tmp_base).collect())
+    feb_amazon = tmp_base / "documents" / "source=amazon_reviews" / "month=2021-02"
+    feb_files = sorted(p.name for p in feb_amazon.glob("*.parquet"))
+
+    m = run_ingest(spark, cfg, "jan", months="2021-01")
+    assert m.reconciled and m.extra["months"] == ["2021-01"]
+    jan_rows = read_documents(spark, tmp_base).where(F.col("month") == "2021-01").count()
+    assert m.written == jan_rows > 0
+    assert m.filtered["outside_months"] == 10 - jan_rows  # every other kept row of the fixture
+    assert m.rejected == {"bad_date": 2, "malformed_json": 1}  # rejects do not depend on the selection
+    assert sorted(tuple(r) for r in read_documents(spark, tmp_base).collect()) == before
+    assert sorted(p.name for p in feb_amazon.glob("*.parquet")) == feb_files  # February was not rewritten
+
+    # the last 3 days before 2021-03-02 touch February and March: January is left alone
+    m = run_ingest(spark, cfg, "last3", last_days=3, as_of="2021-03-02")
+    assert m.extra["months"] == ["2021-02", "2021-03"]
+    assert m.written == read_documents(spark, tmp_base).where(F.col("month") != "2021-01").count()
+    assert sorted(tuple(r) for r in read_documents(spark, tmp_base).collect()) == before
+
+
+def test_month_selection_arguments():
+    from vocspark import args as args_mod
+
+    assert args_mod.months_touched(7, dt.date(2021, 7, 3)) == ["2021-06", "2021-07"]
+    assert args_mod.months_touched(0, dt.date(2021, 7, 3)) == ["2021-07"]
+    assert args_mod.months_touched(40, dt.date(2021, 1, 5)) == ["2020-11", "2020-12", "2021-01"]
+    ns = argparse.Namespace
+    assert args_mod.selected_months(ns(months=None, last_days=None)) is None
+    assert args_mod.selected_months(ns(months="2021-01, 2021-02", last_days=None)) == ["2021-01", "2021-02"]
+    with pytest.raises(config.ConfigError, match=r"--months: `2021-13`"):
+        args_mod.selected_months(ns(months="2021-13", last_days=None))
+    with pytest.raises(config.ConfigError, match=r"--as-of: `yesterday`"):
+        args_mod.selected_months(ns(months=None, last_days=7, as_of="yesterday"))
+    with pytest.raises(config.ConfigError, match=r"--last-days"):
+        args_mod.selected_months(ns(months=None, last_days=-1, as_of="2021-01-01"))
+    parser = argparse.ArgumentParser()
+    ingest.add_arguments(parser)
+    with pytest.raises(SystemExit):  # --months and --last-days exclude each other
+        parser.parse_args(["--months", "2021-01", "--last-days", "7"])
+    assert parser.parse_args(["--last-days", "7", "--as-of", "2021-07-03"]).last_days == 7
 
 
 def test_missing_input_fails_before_any_write_naming_the_path(spark, tmp_base):

@@ -26,6 +26,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from vocspark import args as args_mod
 from vocspark import io, schemas
 from vocspark.config import Config, ConfigError
 from vocspark.sources import amazon, instagram, twitter
@@ -46,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--sources", default=None,
         help="comma-separated source names from config (default: every enabled source)",
     )
+    args_mod.add_month_selection(parser, "ingest")
 
 
 def selected_sources(cfg: Config, sources_arg: str | None) -> list[str]:
@@ -112,7 +114,18 @@ def _staged_schema():
     return T.StructType(nullable + [T.StructField("raw", T.StringType()), T.StructField(io.OUTCOME, T.StringType())])
 
 
-def stage(spark: SparkSession, cfg: Config, names: list[str]) -> DataFrame:
+def select_months(df: DataFrame, months: list[str] | None) -> DataFrame:
+    """Mark kept rows whose month is not one of ``months`` as ``filtered:outside_months`` (None: keep all).
+
+    Every raw file is still read: a selected month is written whole (dynamic overwrite replaces whole month
+    partitions, so writing only some days of a month would drop the others)."""
+    if not months:
+        return df
+    is_outside = ~F.col("month").isin(months)
+    return df.withColumn(io.OUTCOME, keep_outcome(F.when(is_outside, io.filtered("outside_months"))))
+
+
+def stage(spark: SparkSession, cfg: Config, names: list[str], months: list[str] | None = None) -> DataFrame:
     """Every raw record of the sources with its outcome: the whole transform, before any write."""
     ingest_cfg = cfg["ingest"]
     return (
@@ -121,11 +134,13 @@ def stage(spark: SparkSession, cfg: Config, names: list[str]) -> DataFrame:
         .transform(mark_duplicates)
         .transform(keep_raw_of_rejected)
         .transform(with_month)
+        .transform(select_months, months)
     )
 
 
 def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manifest:
     names = selected_sources(cfg, getattr(args, "sources", None))
+    months = args_mod.selected_months(args)
     run_id = getattr(args, "run_id", None) or io.new_run_id()
     inputs = {f"sources.{n}.path": cfg["sources"][n]["path"] for n in names}
     io.require_inputs(spark, inputs)  # fail before any write, naming the path
@@ -136,7 +151,8 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manife
         return manifest
 
     t0 = time.monotonic()
-    staged_df = stage(spark, cfg, names).persist(StorageLevel.MEMORY_AND_DISK)
+    manifest.extra["months"] = months or "all"
+    staged_df = stage(spark, cfg, names, months).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         by_source = io.outcome_counts(staged_df, ["source"])
         manifest.add_counts(by_source)

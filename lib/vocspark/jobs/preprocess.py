@@ -32,6 +32,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from vocspark import args as args_mod
 from vocspark import io, schemas
 from vocspark.config import Config, ConfigError
 from vocspark.text import columns as C
@@ -49,9 +50,7 @@ STRATEGY = {"arrow": "persist", "sql": "persist", "sparknlp": "persist"}
 # ------------------------------------------------------------------------------------------ arguments
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sources", default=None, help="comma-separated sources to preprocess (default: all)")
-    parser.add_argument(
-        "--months", default=None, help="comma-separated months yyyy-MM to preprocess (default: all)"
-    )
+    args_mod.add_month_selection(parser, "preprocess")
 
 
 def parse_list(value: str | None) -> list[str] | None:
@@ -146,7 +145,7 @@ def count_rows(spark: SparkSession, uri: str, partitions: list[tuple[str, str]])
 
 def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manifest:
     sources = parse_list(getattr(args, "sources", None))
-    months = parse_months(getattr(args, "months", None))
+    months = args_mod.selected_months(args)
     run_id = getattr(args, "run_id", None) or io.new_run_id()
     section = cfg["preprocess"]
     engine = section["engine"]
