@@ -10,8 +10,8 @@ Workflows (all times UTC):
 
 - weekly inference: SCHEDULED (``deploy.glue.weekly_schedule``) -> ingest; then CONDITIONAL triggers on
   SUCCEEDED: ingest -> preprocess -> infer_topics + infer_classifier (both) -> user_mode -> load_warehouse.
-  infer_topics, infer_classifier and load_warehouse work on the months the last 7 days touch
-  (``--last-days 7``); user_mode and load_warehouse's subjects are as of the run day.
+  ingest, preprocess, infer_topics, infer_classifier and load_warehouse work on the whole months the last 7
+  days touch (``--last-days 7``); user_mode and load_warehouse's subjects are as of the run day.
 - monthly training: SCHEDULED (``deploy.glue.monthly_schedule``) -> preprocess -> train_topics +
   train_classifier.
 """
@@ -92,8 +92,8 @@ def triggers() -> list[Trigger]:
     weekly, monthly = "weekly-inference", "monthly-training"
     last = {"--last-days": LAST_DAYS}
     return [
-        Trigger("weekly-start", weekly, "SCHEDULED", (Action("ingest"),), schedule="${WeeklySchedule}"),
-        Trigger("weekly-preprocess", weekly, "CONDITIONAL", (Action("preprocess"),), watch=("ingest",)),
+        Trigger("weekly-start", weekly, "SCHEDULED", (Action("ingest", last),), schedule="${WeeklySchedule}"),
+        Trigger("weekly-preprocess", weekly, "CONDITIONAL", (Action("preprocess", last),), watch=("ingest",)),
         Trigger("weekly-infer", weekly, "CONDITIONAL", (Action("infer_topics", last), Action("infer_classifier", last)),
                 watch=("preprocess",)),
         Trigger("weekly-user-mode", weekly, "CONDITIONAL", (Action("user_mode"),),
