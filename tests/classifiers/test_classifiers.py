@@ -93,6 +93,13 @@ def test_labelled_examples_rules_and_rejects(spark):
     assert d3["_outcome"] == "rejected:conflicting_labels"
 
 
+def test_missing_label_column_fails_naming_the_key(spark):
+    docs_df = docs(spark, [("d1", "es", ["hola"])])
+    labels_df = spark.createDataFrame([("d1", True)], "doc_id string, other boolean")
+    with pytest.raises(ConfigError, match="`labels.column` 'flag' is not a column of the labels dataset"):
+        C.labelled_examples(docs_df, labels_df, cfg())
+
+
 def test_unknown_label_value_is_rejected_and_column_labels_work(spark):
     docs_df = spark.createDataFrame(
         [("amazon_reviews", "r1", None, None, "2021-01", "en", ["good"], 5),

@@ -240,6 +240,10 @@ def labelled_examples(docs_df: DataFrame, labels_df: DataFrame | None, ccfg: dic
     if labels_df is None:
         with_raw = docs_df.withColumn("_raw_labels", F.array(F.col(lcfg["column"]).cast("string")))
     else:
+        for key in ("column", "id_column"):
+            if lcfg[key] not in labels_df.columns:
+                raise ConfigError(f"`labels.{key}` {lcfg[key]!r} is not a column of the labels dataset "
+                                  f"{lcfg['path']} (have: {', '.join(labels_df.columns)})")
         raw = F.col(lcfg["column"]).cast("string")
         per_doc = (
             labels_df.select(F.col(lcfg["id_column"]).cast("string").alias("doc_id"), raw.alias("_raw"))
