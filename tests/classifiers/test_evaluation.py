@@ -2,8 +2,6 @@
 ROC/PR areas, calibration, the business view, McNemar (exact and chi-square) and the bootstrap's shape."""
 from __future__ import annotations
 
-import math
-
 import pytest
 from pyspark.sql import functions as F
 from pyspark.sql import types as T

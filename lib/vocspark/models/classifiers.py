@@ -28,7 +28,6 @@ Pieces, each a function ``DataFrame -> DataFrame`` or a pipeline builder:
 """
 from __future__ import annotations
 
-import copy
 import itertools
 import logging
 import os
@@ -41,7 +40,7 @@ from pyspark.ml.classification import LinearSVC, LogisticRegression, OneVsRest
 from pyspark.ml.evaluation import BinaryClassificationEvaluator, MulticlassClassificationEvaluator
 from pyspark.ml.feature import IDF, CountVectorizer, NGram, SQLTransformer, VectorAssembler, Word2Vec
 from pyspark.ml.functions import vector_to_array
-from pyspark.ml.tuning import CrossValidator, ParamGridBuilder
+from pyspark.ml.tuning import CrossValidator
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
@@ -558,7 +557,3 @@ def vocabulary(model: PipelineModel) -> list[str]:
         elif name == "Word2VecModel":
             words.update(r["word"] for r in stage.getVectors().select("word").collect())
     return sorted(words)
-
-
-def copy_config(ccfg: dict) -> dict:
-    return copy.deepcopy(ccfg)
