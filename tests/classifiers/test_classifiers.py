@@ -247,3 +247,15 @@ def test_inference_writes_null_with_reason_for_unscorable_documents(spark, data)
     assert got == {"ok": ("yes", None, False), "empty": (None, "no_tokens", True), "null": (None, "no_tokens", True),
                    "english": (None, "lang_out_of_scope", True), "unknown": (None, "no_known_tokens", True)}
     assert out.columns == [f.name for f in __import__("vocspark.schemas", fromlist=["x"]).PREDICTIONS_CLASSIFIER.fields]
+
+
+def test_grid_reaches_the_inner_classifier_of_one_vs_rest():
+    c = cfg(task="multiclass", labels={"column": "c"}, **{"model.kind": "one_vs_rest"})
+    pipeline, handles = C.build_pipeline(c, 3, weighted=False)
+    maps, points = C.param_grid({"model.reg_param": [0.1, 1.0], "tfidf.ngram": [1, 2]}, handles)
+    assert points == [{"model.reg_param": r, "tfidf.ngram": n} for r in (0.1, 1.0) for n in (1, 2)]
+    ovr = pipeline.getStages()[-1]
+    inner = [pm[ovr.getParam("classifier")].getRegParam() for pm in maps]
+    assert inner == [0.1, 0.1, 1.0, 1.0] and ovr.getClassifier().getRegParam() == 0.01  # the original untouched
+    with pytest.raises(ConfigError, match="`tuning.grid` names `word2vec.window`"):
+        C.param_grid({"word2vec.window": [2]}, handles)
