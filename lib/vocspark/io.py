@@ -83,18 +83,21 @@ def read_text(spark: SparkSession, uri: str) -> str:
 
 # --------------------------------------------------------------------------- datasets
 def write_partitioned(
-    df: DataFrame, uri: str, partition_by: list[str], files_per_partition: int = 1
+    df: DataFrame, uri: str, partition_by: list[str], files_per_partition: int = 1, shuffle: bool = True
 ) -> None:
     """Write Parquet partitioned Hive style with dynamic partition overwrite: only the partitions present in
     ``df`` are replaced, so a rerun for the same months leaves the same rows and other months untouched.
 
     Rows are first repartitioned by the partition columns (plus a salt when more than one file per partition is
-    wanted) so each task writes few, large files.
+    wanted) so each task writes few, large files. ``shuffle=False`` skips that for input that is already
+    clustered by the partition columns (a scan of a dataset partitioned the same way, then row-wise work): each
+    task then writes one file per partition it holds, so the files follow the input splits, with no shuffle of
+    the data and no single task per month.
     """
-    if files_per_partition > 1:
+    if shuffle and files_per_partition > 1:
         salt = F.abs(F.xxhash64(*[F.col(c) for c in df.columns[:3]])) % files_per_partition
         df = df.repartition(*[F.col(c) for c in partition_by], salt)
-    else:
+    elif shuffle:
         df = df.repartition(*[F.col(c) for c in partition_by])
     (
         df.write.mode("overwrite")

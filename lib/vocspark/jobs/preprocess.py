@@ -15,10 +15,14 @@ Counting: one small aggregate over the input (rows per source, month and outcome
 rejected, before anything is written; the sentence count comes from the footers of the written ``sentences``
 files of the partitions this run wrote (no data is read back).
 
-The text features are computed once, persisted (memory, spilling to disk) and both outputs are written from
-them: ``bench/preprocess.py --profile-steps`` measured this cheaper than computing them twice (once per output,
-with the sentence rows emitted flat by the Arrow worker), because the text pass costs about three times what
-building the cache does. The cached features take about 1.3 KB per review of ~450 characters.
+Strategy (``STRATEGY``, per engine): with ``arrow`` each output is its own pass over the input (the sentence
+rows come flat from the Arrow worker, which gets only the columns they need); with ``sql`` and ``sparknlp``,
+whose text pass is several times dearer, the features are computed once, persisted (memory, spilling to
+disk) and both outputs are written from them. Neither output is shuffled before its write: the input is a scan
+of ``documents``, partitioned by the same (source, month), so every task holds few partitions and writes one
+file per partition it holds (the files follow the input splits; ``output_partitions_per_month`` > 1 asks for
+a salted shuffle instead). Measured on 250k reviews (3 months), arrow, recompute without shuffle against persist
+with the shuffle: 82-85 s against 105-111 s wall, 219-229 against 283-315 CPU seconds per million reviews.
 """
 from __future__ import annotations
 
@@ -44,7 +48,7 @@ JOB = "preprocess"
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # "recompute": two passes over the input (one per output); "persist": features cached once, both outputs from
 # the cache. Chosen per engine from bench/preprocess.py --profile-steps.
-STRATEGY = {"arrow": "persist", "sql": "persist", "sparknlp": "persist"}
+STRATEGY = {"arrow": "recompute", "sql": "persist", "sparknlp": "persist"}
 
 
 # ------------------------------------------------------------------------------------------ arguments
@@ -180,8 +184,10 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manife
     t = time.monotonic()
     documents_clean_df, sentences_df, cached_df = text_outputs(kept_documents(marked_df), options, engine)
     try:
+        shuffle = files_per_partition > 1  # else the files follow the input splits (see the module doc)
         io.write_partitioned(
-            documents_clean_df, outputs["documents_clean"], schemas.PARTITIONS["documents_clean"], files_per_partition
+            documents_clean_df, outputs["documents_clean"], schemas.PARTITIONS["documents_clean"],
+            files_per_partition, shuffle=shuffle,
         )
         seconds["write_documents_clean"] = _lap(t)
         log.info(
@@ -190,7 +196,7 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manife
         )
         t = time.monotonic()
         io.write_partitioned(
-            sentences_df, outputs["sentences"], schemas.PARTITIONS["sentences"], files_per_partition
+            sentences_df, outputs["sentences"], schemas.PARTITIONS["sentences"], files_per_partition, shuffle=shuffle
         )
         seconds["write_sentences"] = _lap(t)
     finally:
