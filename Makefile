@@ -36,7 +36,7 @@ system-deps:
 jars: install
 	$(PY) -m vocspark.jars fetch
 
-demo: jars
+demo: jars system-deps
 	$(PY) jobs/generate_demo_data.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 	$(PY) jobs/ingest.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 	$(PY) jobs/preprocess.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
