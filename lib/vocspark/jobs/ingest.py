@@ -8,7 +8,10 @@ every source:
    characters (defaults: more than 5 and fewer than 5000);
 2. ``duplicate``: one record per (source, doc_id) is kept; the others are filtered. Exact duplicates share the
    id (hashed ids cover the whole content); when two records share an id but differ, the one with the latest
-   ``created_at`` wins, then the smallest source file and text, so reruns keep the same one.
+   ``created_at`` wins, then the smallest source file and text, so reruns keep the same one;
+3. ``outside_months``: with ``--months`` or ``--last-days N`` (the whole months the last N days before
+   ``--as-of`` touch), kept records of other months are filtered. Every raw file is still read, and each
+   selected month is written whole: dynamic overwrite replaces whole month partitions.
 
 Good records are written to ``documents/source=<s>/month=yyyy-MM/`` with dynamic partition overwrite (a rerun
 replaces exactly the months of the sources it read), malformed ones to ``rejected/job=ingest/source=<s>/
