@@ -36,6 +36,19 @@ def spark() -> SparkSession:
     session.stop()
 
 
+@pytest.fixture(scope="module")
+def small_plans(spark):
+    """Tiny inputs: two shuffle partitions and no adaptive re-planning keep each Spark job fast (the logic under
+    test depends on neither). Request it per module, e.g. with an autouse fixture or ``usefixtures``."""
+    settings = {"spark.sql.shuffle.partitions": "2", "spark.sql.adaptive.enabled": "false"}
+    previous = {key: spark.conf.get(key) for key in settings}
+    for key, value in settings.items():
+        spark.conf.set(key, value)
+    yield
+    for key, value in previous.items():
+        spark.conf.set(key, value)
+
+
 @pytest.fixture
 def tmp_base(tmp_path: Path) -> Path:
     """A fresh base folder for a job run."""

@@ -44,12 +44,5 @@ def docs_df(spark):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def small_plans(spark):
-    """Tiny inputs: two shuffle partitions and no adaptive re-planning keep each Spark job fast."""
-    settings = {"spark.sql.shuffle.partitions": "2", "spark.sql.adaptive.enabled": "false"}
-    previous = {key: spark.conf.get(key) for key in settings}
-    for key, value in settings.items():
-        spark.conf.set(key, value)
-    yield
-    for key, value in previous.items():
-        spark.conf.set(key, value)
+def _small_plans(small_plans):
+    """Every test here runs with the shared ``small_plans`` settings (tests/conftest.py)."""
