@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
@@ -189,8 +190,6 @@ def months_touched(last_days: int, as_of: dt.date) -> list[str]:
 def selected_months(args: argparse.Namespace) -> list[str] | None:
     """The months ``args`` selects (``--months`` or ``--last-days``/``--as-of``), None for all; bad values fail
     naming the option."""
-    import re
-
     months_arg = getattr(args, "months", None)
     if months_arg:
         months = [m.strip() for m in str(months_arg).split(",") if m.strip()]

@@ -18,7 +18,6 @@ with dynamic partition overwrite, so the weekly run re-scores the current month 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import logging
 import time
@@ -32,6 +31,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from vocspark import args as args_mod
 from vocspark import io
 from vocspark.config import PROJECT_ROOT, Config, ConfigError, to_uri
 from vocspark.jobs.train_topics import latest_version, model_name, model_uri
@@ -149,18 +149,8 @@ def unlabelled_clusters(clustered_df: DataFrame, mapping: TopicMapping) -> DataF
 
 # ------------------------------------------------------------------------------------------ job
 def months_to_score(args: argparse.Namespace) -> list[str] | None:
-    if getattr(args, "months", None):
-        return [m.strip() for m in args.months.split(",") if m.strip()]
-    if getattr(args, "last_days", None):
-        end = dt.date.fromisoformat(args.as_of) if getattr(args, "as_of", None) else dt.datetime.now(dt.timezone.utc).date()
-        start = end - dt.timedelta(days=args.last_days)
-        months, day = [], start
-        while day <= end:
-            if day.strftime("%Y-%m") not in months:
-                months.append(day.strftime("%Y-%m"))
-            day += dt.timedelta(days=1)
-        return months
-    return None
+    """``--months``, or the whole months ``--last-days N`` before ``--as-of`` touch, or None (every month)."""
+    return args_mod.selected_months(args)
 
 
 def mapping_path(cfg: Config, name: str, explicit: str | None) -> str:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import re
 import time
 
 from pyspark import StorageLevel
@@ -38,14 +37,13 @@ from pyspark.sql import functions as F
 
 from vocspark import args as args_mod
 from vocspark import io, schemas
-from vocspark.config import Config, ConfigError
+from vocspark.config import Config
 from vocspark.text import columns as C
 from vocspark.text import engines
 from vocspark.text.options import TextOptions
 
 log = logging.getLogger(__name__)
 JOB = "preprocess"
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # "recompute": two passes over the input (one per output); "persist": features cached once, both outputs from
 # the cache. Chosen per engine from bench/preprocess.py --profile-steps.
 STRATEGY = {"arrow": "recompute", "sql": "persist", "sparknlp": "persist"}
@@ -66,14 +64,6 @@ def parse_list(value: str | None) -> list[str] | None:
         items = [v.strip() for v in str(value).split(",")]
     items = [v for v in items if v]
     return items or None
-
-
-def parse_months(value: str | None) -> list[str] | None:
-    months = parse_list(value)
-    for month in months or []:
-        if not MONTH_RE.match(month):
-            raise ConfigError(f"--months: `{month}` is not a month yyyy-MM")
-    return months
 
 
 # ------------------------------------------------------------------------------------------ transformations
