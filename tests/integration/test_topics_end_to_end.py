@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pyspark.ml import PipelineModel
 from pyspark.sql import functions as F
 
 from vocspark import config, io
@@ -38,7 +39,7 @@ def cfg_for(base: Path) -> config.Config:
         {
             "base_uri": str(base),
             "topics.instagram.kmeans": {"k": 48, "max_iter": 10, "seed": 3},
-            "topics.instagram.word2vec": {"vector_size": 50, "min_count": 2, "seed": 3},
+            "topics.instagram.word2vec": {"vector_size": 50, "min_count": 2, "seed": 3, "num_partitions": 1},
         },
     )
 
@@ -129,3 +130,20 @@ def test_train_infer_and_rerun(spark, topic_base):
     other_path.write_text(yaml.safe_dump(other, allow_unicode=True))
     with pytest.raises(MappingVersionError, match="version `t0`"):
         infer(spark, cfg, "t1", other_path)
+
+
+def test_training_twice_on_the_same_data_gives_the_same_model(spark, topic_base):
+    """With ``word2vec.num_partitions: 1`` (this test's config) training is reproducible: same vocabulary vectors,
+    same clusters, same cost. Spark's Word2Vec with more partitions is not (see vocspark.models.topics)."""
+    cfg = cfg_for(topic_base)
+    first, second = train(spark, cfg, "r1"), train(spark, cfg, "r2")
+    for key in ("cluster_sizes", "training_cost", "vocabulary_size", "quality_vs_planted_truth"):
+        a, b = first[key], second[key]
+        if key == "quality_vs_planted_truth":
+            a, b = ({k: v for k, v in q.items() if k != "demo_mapping"} for q in (a, b))
+        assert a == b, key
+    vectors = [
+        {r["word"]: r["vector"].toArray().tolist() for r in PipelineModel.load(str(topic_base / "models" / "instagram" / v)).stages[0].getVectors().collect()}
+        for v in ("r1", "r2")
+    ]
+    assert vectors[0] == vectors[1]
