@@ -8,8 +8,13 @@
    same sentences are read with pyarrow into Python lists for gensim. Both reads are outside the timed parts.
 2. Word2Vec: the project's Word2Vec stage (``topics.fit_word2vec`` with the ``topics.<model>`` config: Spark ML,
    skip-gram + hierarchical softmax) against gensim ``Word2Vec(sg=1, hs=1, negative=0, workers=<cores>)`` with the
-   same vector size, window, min count, epochs, learning rate and seed, and ``sample`` = the project's
-   ``word2vec.sample`` (0: no subsampling). Timed: the whole fit (vocabulary + training) on both sides.
+   same vector size, window, min count, epochs, learning rate and seed. The baseline is Spark's algorithm, so by
+   default (``--gensim-sample spark``) gensim does not subsample either (``sample=0``): the project's
+   ``word2vec.sample`` (frequent-word subsampling before Spark's training) is a project lever, like training KMeans
+   on a sample, and is only accepted at equal comment accuracy (section 4). When the project subsamples, gensim is
+   also run once with the project's ``sample`` and that like-for-like ratio is printed and saved beside the
+   headline. ``--gensim-sample project`` or a number makes that the headline baseline instead.
+   Timed: the whole fit (vocabulary + training; for the project also the subsampling) on both sides.
    words/s = corpus tokens x epochs / seconds for both (corpus tokens before any subsampling).
 3. KMeans: on the sentence vectors of the project's Word2Vec model (sum of in-vocabulary vectors / all tokens).
    Project, timed: its KMeans stage as ``topics.fit`` runs it (``fit_kmeans_on_sentences``: the vectors, the
@@ -64,7 +69,6 @@ from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
 from vocspark import config as config_mod  # noqa: E402
-from vocspark import io  # noqa: E402
 from vocspark.demo.generator import generate  # noqa: E402
 from vocspark.jobs import ingest, preprocess, train_topics  # noqa: E402
 from vocspark.models import topics  # noqa: E402
@@ -327,6 +331,8 @@ WORD2VEC_LEVERS = [
     ("subsample 1e-3", {"word2vec": {"num_partitions": 1, "sample": 1e-3}}),
     ("subsample 1e-3, num_partitions 2", {"word2vec": {"num_partitions": 2, "sample": 1e-3}}),
     ("subsample 1e-4", {"word2vec": {"num_partitions": 1, "sample": 1e-4}}),
+    ("subsample 1e-4, num_partitions 2", {"word2vec": {"num_partitions": 2, "sample": 1e-4}}),
+    ("subsample 1e-5, num_partitions 2", {"word2vec": {"num_partitions": 2, "sample": 1e-5}}),
 ]
 KMEANS_LEVERS = [
     ("untuned: all rows, k-means|| 2 steps", {"kmeans": {"train_sample_rows": 0, "init_steps": 2, "init_mode": "k-means||"}}),
@@ -436,6 +442,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quality-comments", type=int, default=20000,
                         help="demo corpus for train_topics accuracy, untuned vs project (0: skip)")
     parser.add_argument("--skip-baseline-quality", action="store_true", help="no gensim + scikit-learn accuracy")
+    parser.add_argument("--gensim-sample", default="spark",
+                        help="gensim's sample: `spark` (0, as Spark ML Word2Vec), `project` (word2vec.sample) or a number")
     parser.add_argument("--regenerate", action="store_true", help="generate the corpus even if cached")
     parser.add_argument("--progress", action="store_true", help="show Spark's console progress bar")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -476,12 +484,16 @@ def main(argv: list[str] | None = None) -> int:
         warm_df.unpersist()
 
     # ---- Word2Vec, interleaved
+    project_sample = float(tcfg["word2vec"].get("sample", 0.0))
+    gensim_sample = {"spark": 0.0, "project": project_sample}.get(args.gensim_sample)
+    gensim_sample = float(args.gensim_sample) if gensim_sample is None else gensim_sample
+    gensim_tcfg = with_params(tcfg, {"word2vec": {"sample": gensim_sample}})
     spark_runs, gensim_runs, spark_cpu, gensim_cpu = [], [], [], []
     w2v_model = gensim_model = None
     for _ in range(args.repeats):
         seconds, w2v_model = spark_word2vec(train_df, tcfg, spark_cpu)
         spark_runs.append(seconds)
-        g_total, g_train, gensim_model = gensim_word2vec(corpus, tcfg, cores, gensim_cpu)
+        g_total, g_train, gensim_model = gensim_word2vec(corpus, gensim_tcfg, cores, gensim_cpu)
         gensim_runs.append((g_total, g_train))
     s_w2v = min(spark_runs)
     g_w2v, g_w2v_train = min(gensim_runs)
@@ -495,8 +507,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"word2vec gensim:  {g_w2v:.1f}s (training alone {g_w2v_train:.1f}s), words/s {words / g_w2v:,.0f}, "
           f"per core {words / g_w2v / cores:,.0f} (vocabulary {len(gensim_model.wv)}; runs "
           f"{', '.join(f'{s:.1f}' for s, _ in gensim_runs)}; CPU {min(gensim_cpu):.1f}s)", flush=True)
-    print(f"word2vec ratio (project / gensim words/s): {w2v_ratio:.2f} (CPU-seconds ratio {w2v_cpu_ratio:.2f})",
-          flush=True)
+    print(f"word2vec ratio (project / gensim words/s): {w2v_ratio:.2f} (CPU-seconds ratio {w2v_cpu_ratio:.2f}); "
+          f"project sample {project_sample:g}, gensim sample {gensim_sample:g}", flush=True)
+    like_for_like = None
+    if project_sample != gensim_sample:  # the same subsampling on both sides, for the record
+        same_cpu: list = []
+        same_total, _, _ = gensim_word2vec(corpus, tcfg, cores, same_cpu)
+        like_for_like = {"gensim_sample": project_sample, "gensim_seconds": round(same_total, 2),
+                         "gensim_words_per_s": round(words / same_total), "ratio": round(same_total / s_w2v, 3),
+                         "cpu_ratio": round(same_cpu[0] / min(spark_cpu), 3)}
+        print(f"word2vec like-for-like (gensim also sample {project_sample:g}): gensim {same_total:.1f}s, words/s "
+              f"{words / same_total:,.0f}, ratio {like_for_like['ratio']:.2f} (CPU-seconds ratio "
+              f"{like_for_like['cpu_ratio']:.2f})", flush=True)
 
     del corpus
     gc.collect()
@@ -510,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     vectors_df.write.mode("overwrite").parquet(str(vec_path))
     x, keys = vectors_numpy(vec_path)
-    distance, k = tcfg["kmeans"]["distance"], tcfg["kmeans"]["k"]
+    distance = tcfg["kmeans"]["distance"]
     print(f"vectors: {x.shape[0]} sentences with a vector, {x.shape[1]} dimensions", flush=True)
 
     # ---- KMeans, interleaved
@@ -577,7 +599,8 @@ def main(argv: list[str] | None = None) -> int:
             "gensim_words_per_s_per_core": round(words / g_w2v / cores),
             "project_cpu_seconds": round(min(spark_cpu), 2), "gensim_cpu_seconds": round(min(gensim_cpu), 2),
             "vocabulary": vocab, "gensim_vocabulary": len(gensim_model.wv), "ratio": round(w2v_ratio, 3),
-            "cpu_ratio": round(w2v_cpu_ratio, 3),
+            "cpu_ratio": round(w2v_cpu_ratio, 3), "project_sample": project_sample, "gensim_sample": gensim_sample,
+            "like_for_like_subsampling": like_for_like,
         },
         "kmeans": {
             "project_seconds": round(s_km, 2), "project_runs": [round(s, 2) for s in spark_km],
@@ -618,7 +641,15 @@ def write_results(report: dict) -> None:
         "| step | project | baseline | ratio | CPU-seconds ratio |",
         "|---|---:|---:|---:|---:|",
         f"| Word2Vec (words/s) | {w['project_words_per_s']:,} ({w['project_seconds']}s) | gensim {w['gensim_words_per_s']:,} "
-        f"({w['gensim_seconds']}s; training alone {w['gensim_train_seconds']}s) | {w['ratio']} | {w['cpu_ratio']} |",
+        f"({w['gensim_seconds']}s; training alone {w['gensim_train_seconds']}s; sample {w.get('gensim_sample', 0)}) | "
+        f"{w['ratio']} | {w['cpu_ratio']} |",
+    ]
+    same = w.get("like_for_like_subsampling")
+    if same:
+        lines.append(f"| Word2Vec, gensim with the project's subsampling too (sample {same['gensim_sample']}) | "
+                     f"{w['project_words_per_s']:,} | gensim {same['gensim_words_per_s']:,} ({same['gensim_seconds']}s) | "
+                     f"{same['ratio']} | {same['cpu_ratio']} |")
+    lines += [
         f"| KMeans k={p['kmeans']['k']} (seconds, incl. assigning all rows) | {km['project_seconds']} "
         f"({km['project_iterations']} it., cost {km['project_cost']:,}) | scikit-learn lloyd {km['sklearn_seconds']} "
         f"({km['sklearn_iterations']} it., cost {km['sklearn_cost']:,}) | {km['ratio']} | {km['cpu_ratio']} |",
