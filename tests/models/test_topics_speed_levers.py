@@ -183,3 +183,12 @@ def test_fit_kmeans_on_prepared_vectors_samples_and_unpersists(spark):
     centers = sorted(tuple(round(x) for x in c) for c in km_model.clusterCenters())
     assert centers == [(0, 1), (1, 0)]
     assert spark.sparkContext._jsc.getPersistentRDDs().size() == persistent  # the sample was unpersisted
+
+
+def test_subsample_tokens_leaves_a_corpus_too_small_for_the_sample_alone(spark):
+    # total 1000, sample 0.004 -> threshold 4 < min_count 5: "b" (100) could keep about sqrt(400) + 4 = 24, but a
+    # smaller corpus would push subsampled words under min_count, so nothing is subsampled below that size
+    rows = [(["a"],)] * 900 + [(["b"],)] * 100
+    df = spark.createDataFrame(rows, "tokens array<string>")
+    assert topics.subsample_tokens(df, sample=0.004, min_count=5, seed=1) is df
+    assert topics.subsample_tokens(df, sample=0.005, min_count=5, seed=1) is not df  # threshold 5: subsampled

@@ -191,13 +191,20 @@ def subsample_tokens(df: DataFrame, sample: float, min_count: int, seed: int) ->
     Only the words whose keep probability is below 1 reach the driver: they occur more than about
     2.6 x ``sample`` x ``total`` times, so there are fewer than 0.4 / ``sample`` of them whatever the input size.
     The draw for a token is a hash of a per-row ``rand(seed)`` and the token's position: the same for the same
-    input partitioning and seed. Rows left with no token are dropped."""
+    input partitioning and seed. Rows left with no token are dropped.
+
+    A corpus too small for ``sample`` (``sample`` x ``total`` < ``min_count``) is returned unchanged: a subsampled
+    word keeps about sqrt(count x sample x total) + sample x total occurrences, which there could fall under
+    ``min_count`` and drop the word out of the vocabulary (its tokens would then not count in any vector)."""
     counts_df = (
         df.select(F.explode("tokens").alias("word")).groupBy("word").agg(F.count(F.lit(1)).alias("n"))
         .where(F.col("n") >= min_count)
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
     total = counts_df.agg(F.sum("n")).first()[0] or 0  # one row
+    if sample * total < min_count:
+        counts_df.unpersist()
+        return df
     # keep_probability < 1 <=> n > threshold * (golden ratio)^2; 2.6 x threshold is a safe lower bound
     frequent = counts_df.where(F.col("n") > 2.6 * sample * total).collect()  # < 0.4 / sample rows
     counts_df.unpersist()
