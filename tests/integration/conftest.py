@@ -25,18 +25,6 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def small_plans(spark):
-    """Tiny inputs: two shuffle partitions and no adaptive re-planning (fewer tasks, fewer S3 objects)."""
-    settings = {"spark.sql.shuffle.partitions": "2", "spark.sql.adaptive.enabled": "false"}
-    previous = {key: spark.conf.get(key) for key in settings}
-    for key, value in settings.items():
-        spark.conf.set(key, value)
-    yield
-    for key, value in previous.items():
-        spark.conf.set(key, value)
-
-
-@pytest.fixture(scope="module")
 def s3_endpoint():
     moto_server = pytest.importorskip("moto.server")
     port = free_port()

@@ -42,17 +42,7 @@ RESULT = T.StructType(
 )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def small_plans(spark):
-    """Tiny inputs: two shuffle partitions and no adaptive re-planning keep each Spark job well under a second
-    (the job's logic does not depend on either)."""
-    settings = {"spark.sql.shuffle.partitions": "2", "spark.sql.adaptive.enabled": "false"}
-    previous = {key: spark.conf.get(key) for key in settings}
-    for key, value in settings.items():
-        spark.conf.set(key, value)
-    yield
-    for key, value in previous.items():
-        spark.conf.set(key, value)
+pytestmark = pytest.mark.usefixtures("small_plans")  # tests/conftest.py: tiny plans, same logic
 
 
 def at(day: dt.date, *hms: int, micro: int = 0) -> dt.datetime:
