@@ -17,6 +17,8 @@ RUNTIME = [
     "pyyaml==6.0.2",
     # report job (issue 6): plots rendered with the Agg backend into a self-contained HTML file
     "matplotlib==3.9.4",
+    # Snowball stemmers (en, pt, es): pure Python, shipped to Glue/EMR with the package's requirements
+    "snowballstemmer==3.1.1",
 ]
 DEV = [
     "pytest==8.3.4",
@@ -33,6 +35,8 @@ DEV = [
     "wheel",
     # report browser test (issue 6): console errors through the DevTools protocol of headless Chromium
     "websocket-client==1.8.0",
+    # layer contracts checked in CI (.importlinter): jobs -> models | analytics -> text | sources -> io ...
+    "import-linter==2.17",
 ]
 
 setup(

@@ -62,13 +62,67 @@ def list_files(spark: SparkSession, uri: str) -> list[str]:
     return sorted(out)
 
 
-def write_text(spark: SparkSession, uri: str, text: str) -> None:
+@dataclass(frozen=True)
+class Entry:
+    """One child of a folder: its URI, name and whether it is a folder."""
+
+    uri: str
+    name: str
+    is_dir: bool
+
+
+def list_dir(spark: SparkSession, uri: str) -> list[Entry]:
+    """The direct children of ``uri`` sorted by name (empty when ``uri`` does not exist)."""
+    fs, path = _fs_and_path(spark, uri)
+    if not fs.exists(path):
+        return []
+    out = [Entry(s.getPath().toString(), s.getPath().getName(), bool(s.isDirectory())) for s in fs.listStatus(path)]
+    return sorted(out, key=lambda e: e.name)
+
+
+def delete(spark: SparkSession, uri: str, recursive: bool = True) -> bool:
+    """Delete a file or folder; False when there was nothing to delete."""
+    fs, path = _fs_and_path(spark, uri)
+    return bool(fs.delete(path, recursive))
+
+
+def move_single_part(spark: SparkSession, folder_uri: str, file_uri: str) -> bool:
+    """Move the one ``part-*`` file Spark wrote under ``folder_uri`` to ``file_uri`` (replacing it), then delete
+    the folder. False when Spark wrote no part file (an empty result)."""
+    fs, folder = _fs_and_path(spark, folder_uri)
+    jvm = spark.sparkContext._jvm
+    target = jvm.org.apache.hadoop.fs.Path(file_uri)
+    statuses = fs.globStatus(jvm.org.apache.hadoop.fs.Path(f"{folder_uri}/part-*")) or []  # null when none
+    parts = sorted((s.getPath() for s in statuses), key=lambda p: p.getName())
+    if fs.exists(target):
+        fs.delete(target, False)
+    if parts:
+        fs.rename(parts[0], target)
+    fs.delete(folder, True)
+    return bool(parts)
+
+
+def write_bytes(spark: SparkSession, uri: str, data: bytes) -> None:
     fs, path = _fs_and_path(spark, uri)
     stream = fs.create(path, True)
     try:
-        stream.write(bytearray(text.encode("utf-8")))
+        stream.write(bytearray(data))
     finally:
         stream.close()
+
+
+def write_text(spark: SparkSession, uri: str, text: str) -> None:
+    write_bytes(spark, uri, text.encode("utf-8"))
+
+
+def create_new_text(spark: SparkSession, uri: str, text: str) -> bool:
+    """Write ``text`` to ``uri`` only when nothing is there yet; False (nothing written) when it exists.
+    Local and HDFS file systems make this atomic; on S3 it is a check-then-write."""
+    fs, path = _fs_and_path(spark, uri)
+    if fs.exists(path):
+        return False
+    write_text(spark, uri, text)
+    return True
 
 
 def read_text(spark: SparkSession, uri: str) -> str:
@@ -204,12 +258,14 @@ class Manifest:
             "versions": versions(spark),
         }
 
-    def close(self, spark: SparkSession, base_uri: str) -> str:
+    def close(self, spark: SparkSession, base_uri: str, check: bool = True) -> str:
+        """Write the manifest; then, when ``check``, fail unless the counts reconcile (a failed run's manifest is
+        written with ``check=False``: its counts are partial)."""
         uri = manifest_uri(base_uri, self.job, self.run_id)
         body = self.to_dict(spark)
         write_text(spark, uri, json.dumps(body, indent=2, sort_keys=False, default=str) + "\n")
         log.info("%s manifest %s: %s", self.job, uri, json.dumps(body["counts"]))
-        if not self.reconciled:
+        if check and not self.reconciled:
             raise ReconciliationError(f"{self.job} run {self.run_id} does not reconcile: {body['counts']} ({uri})")
         return uri
 
