@@ -95,7 +95,27 @@ PREDICTIONS_CLASSIFIER = T.StructType(
     ]
 )
 
+# predictions/topics/ of infer_topics: one row per comment of the topic model's sources; comments without a
+# labelled sentence have label `unassigned`.
+PREDICTIONS_TOPICS = T.StructType(
+    [
+        T.StructField("source", T.StringType(), False),
+        T.StructField("doc_id", T.StringType(), False),
+        T.StructField("user_id", T.StringType(), True),
+        T.StructField("created_at", T.TimestampType(), False),
+        T.StructField("label", T.StringType(), False),
+        T.StructField("subject", T.StringType(), True),
+        T.StructField("category", T.StringType(), True),
+        T.StructField("category_name", T.StringType(), True),
+        T.StructField("cluster_ids", T.ArrayType(T.IntegerType(), True), False),
+        T.StructField("model", T.StringType(), False),
+        T.StructField("model_version", T.StringType(), False),
+        T.StructField("month", T.StringType(), False),
+    ]
+)
+
 PARTITIONS = {
+    "predictions_topics": ["month"],
     "documents": ["source", "month"],
     "documents_clean": ["source", "month"],
     "sentences": ["source", "month"],
