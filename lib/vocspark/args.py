@@ -187,6 +187,20 @@ def months_touched(last_days: int, as_of: dt.date) -> list[str]:
     return months
 
 
+def month_range(until: str, months: int) -> list[str]:
+    """The ``months`` months ending with ``until`` (yyyy-MM), oldest first."""
+    if not re.match(MONTH_PATTERN, str(until)):
+        raise config_mod.ConfigError(f"`{until}` is not a month yyyy-MM")
+    year, month = (int(x) for x in until.split("-"))
+    out = []
+    for _ in range(months):
+        out.append(f"{year:04d}-{month:02d}")
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return out[::-1]
+
+
 def selected_months(args: argparse.Namespace) -> list[str] | None:
     """The months ``args`` selects (``--months`` or ``--last-days``/``--as-of``), None for all; bad values fail
     naming the option."""
