@@ -1,17 +1,28 @@
-"""Load and validate configuration files.
+"""Load and validate configuration files, and give a typed, read-only view of them.
 
 A config is YAML. Validation is strict and fails fast: an unknown key, a value of the wrong type, a missing
 required key or a local path that does not exist raises :class:`ConfigError` naming the dotted key (and the
 file). Relative paths and a relative ``base_uri`` are resolved against the project root (the folder that
 holds ``conf/``), so jobs behave the same whatever the working directory.
+
+The validated config is a :class:`Config` (a dict: ``cfg["ingest"]["min_chars"]``); ``cfg.typed`` is the same
+content as frozen dataclasses (:class:`Settings`: ``cfg.typed.ingest.min_chars``), built from the validated dict
+(so every default is filled and every error is the validator's), with lists as tuples and mappings read-only.
+New code reads ``cfg.typed``. The spec (``SPEC``, the validator's language) and the dataclasses are checked
+against each other on every load: a key in one and not the other fails naming it.
 """
 from __future__ import annotations
 
+import collections.abc
 import copy
+import dataclasses
+import functools
 import os
+import types
+import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping, TypeVar
 from urllib.parse import urlparse
 
 import yaml
@@ -275,6 +286,300 @@ SPEC: dict[str, Any] = {
 }
 
 
+# --------------------------------------------------------------------------- typed view
+K = TypeVar("K")
+V = TypeVar("V")
+D = TypeVar("D")
+
+
+class FrozenMap(Mapping[K, V]):
+    """A read-only mapping (picklable, unlike ``types.MappingProxyType``): the typed view's free-keyed maps."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[K, V] | None = None):
+        self._data = dict(data or {})
+
+    def __getitem__(self, key: K) -> V:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._data.items(), key=lambda kv: str(kv[0]))))
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._data!r})"
+
+    def __getstate__(self):
+        return self._data
+
+    def __setstate__(self, state) -> None:
+        self._data = state
+
+
+# One frozen dataclass per section of SPEC, field for field (no defaults here: the validator fills them, so the
+# spec stays the one home of defaults, choices and checks). Lists become tuples, free-keyed maps FrozenMaps,
+# `float` fields are floats even when the YAML says `1`.
+@dataclass(frozen=True)
+class SparkConfig:
+    master: str | None
+    app_name: str
+    log_level: str
+    conf: Mapping[str, str | int | float | bool]
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    kind: str
+    path: str
+    lang: str | None  # fixed language; None = the record's own (tweets)
+    langs: tuple[str, ...]  # accepted languages for records that carry one
+    marketplaces: tuple[str, ...] | None  # amazon: keep these marketplaces (None = all)
+    keywords: tuple[str, ...] | None  # tweets: keep tweets mentioning any keyword (None = all)
+    enabled: bool
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], name: str = "source", origin: str = "config") -> "SourceConfig":
+        """A source validated on its own (defaults filled), e.g. in tests: ``SourceConfig.from_dict({"kind":
+        "instagram_csv", "path": "raw/ig", "lang": "pt"})``. Paths are taken as given."""
+        where = f"sources.{name}"
+        return typed_view(cls, validate(data, SOURCE_SPEC, where, origin), where, origin)
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    min_chars: int
+    max_chars: int
+    output_partitions_per_month: int
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    engine: str
+    stemming: bool
+    remove_stopwords: bool
+    min_token_chars: int
+    output_partitions_per_month: int
+
+
+@dataclass(frozen=True)
+class Word2VecConfig:
+    vector_size: int
+    window: int
+    min_count: int
+    max_iter: int
+    num_partitions: int
+    step_size: float
+    max_sentence_length: int
+    seed: int
+    sample: float
+
+
+@dataclass(frozen=True)
+class KMeansConfig:
+    k: int
+    max_iter: int
+    tol: float
+    init_mode: str
+    init_steps: int
+    train_sample_rows: int
+    distance: str
+    seed: int
+
+
+@dataclass(frozen=True)
+class TopicReportConfig:
+    top_terms: int
+    examples: int
+    silhouette_sample: int
+
+
+@dataclass(frozen=True)
+class TopicsConfig:
+    sources: tuple[str, ...]
+    mapping: str | None
+    train_months: int
+    word2vec: Word2VecConfig
+    kmeans: KMeansConfig
+    report: TopicReportConfig
+
+
+@dataclass(frozen=True)
+class ClassifiersConfig:
+    conf_dir: str
+
+
+@dataclass(frozen=True)
+class WarehouseTablesConfig:
+    predictions: str
+    user_subjects: str
+
+
+@dataclass(frozen=True)
+class WarehouseConfig:
+    url: str | None
+    driver: str
+    user: str | None
+    password_env: str
+    secret_id: str | None
+    region: str | None
+    schema: str
+    tables: WarehouseTablesConfig
+    batch_size: int
+    write_partitions: int
+
+
+@dataclass(frozen=True)
+class EmrConfig:
+    cluster_id: str | None
+    deploy_mode: str
+    action_on_failure: str
+
+
+@dataclass(frozen=True)
+class GlueConfig:
+    role_arn: str | None
+    version: str
+    worker_type: str
+    workers: int
+    timeout_minutes: int
+    weekly_schedule: str
+    monthly_schedule: str
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    region: str
+    artifacts_uri: str | None
+    name_prefix: str
+    topic_model: str
+    classifier: str
+    emr: EmrConfig
+    glue: GlueConfig
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    fraction: float
+    min_category_share: float
+    seed: int
+
+
+@dataclass(frozen=True)
+class DriftConfig:
+    top_k: int
+    period: str
+    min_term_count: int
+
+
+@dataclass(frozen=True)
+class GraphConfig:
+    model: str
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    file: str
+
+
+@dataclass(frozen=True)
+class AnalyticsConfig:
+    output: str
+    source: str
+    percentile_accuracy: int
+    top_n: int
+    sample: SampleConfig
+    drift: DriftConfig
+    graph: GraphConfig
+    report: ReportConfig
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    seed: int
+    reviews: int
+    tweets: int
+    comments: int
+    start_date: str
+    months: int
+    malformed_fraction: float
+    duplicate_fraction: float
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole validated config, typed (``cfg.typed``)."""
+
+    profile: str
+    base_uri: str
+    spark: SparkConfig
+    sources: Mapping[str, SourceConfig]
+    ingest: IngestConfig
+    preprocess: PreprocessConfig
+    topics: Mapping[str, TopicsConfig]
+    classifiers: ClassifiersConfig
+    warehouse: WarehouseConfig
+    deploy: DeployConfig
+    analytics: AnalyticsConfig
+    demo: DemoConfig
+
+    def uri(self, *parts: str) -> str:
+        """URI of a dataset under the base URI, e.g. ``settings.uri("documents")``."""
+        return "/".join([self.base_uri.rstrip("/"), *(p.strip("/") for p in parts)])
+
+
+@functools.lru_cache(maxsize=None)
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def typed_view(cls: type[D], data: Mapping[str, Any], where: str = "", origin: str = "config") -> D:
+    """``data`` (validated: every key present, defaults filled) as the frozen dataclass ``cls``, recursively.
+
+    A key of ``data`` that ``cls`` does not declare, or a field missing from ``data``, is a mismatch between the
+    spec and the dataclasses (a programming error): :class:`TypeError` naming the dotted key."""
+    fields = [f.name for f in dataclasses.fields(cls)]
+    extra = sorted(set(data) - set(fields))
+    missing = [f for f in fields if f not in data]
+    if extra or missing:
+        key = extra[0] if extra else missing[0]
+        raise TypeError(
+            f"{origin}: the spec and {cls.__name__} disagree on `{f'{where}.{key}' if where else key}` "
+            f"({'not a field of ' + cls.__name__ if extra else 'not in the validated config'})"
+        )
+    hints = _hints(cls)
+    return cls(**{name: _typed_value(hints[name], data[name], f"{where}.{name}" if where else name, origin)
+                  for name in fields})
+
+
+def _typed_value(hint: Any, value: Any, where: str, origin: str) -> Any:
+    origin_type = typing.get_origin(hint)
+    if origin_type in (typing.Union, types.UnionType):
+        args = typing.get_args(hint)
+        if value is None and type(None) in args:
+            return None
+        non_none = [a for a in args if a is not type(None)]
+        if len(non_none) == 1:
+            return _typed_value(non_none[0], value, where, origin)
+        return value  # a union of leaf types (spark.conf values): kept as validated
+    if dataclasses.is_dataclass(hint):
+        return typed_view(hint, value, where, origin)
+    if origin_type in (collections.abc.Mapping, dict):
+        _, value_hint = typing.get_args(hint)
+        return FrozenMap({k: _typed_value(value_hint, v, f"{where}.{k}", origin) for k, v in value.items()})
+    if origin_type is tuple:
+        item_hint = typing.get_args(hint)[0]
+        return tuple(_typed_value(item_hint, v, where, origin) for v in value)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
 # --------------------------------------------------------------------------- loaded config
 class Config(dict):
     """A validated config: a plain dict plus where it came from and helpers to build URIs."""
@@ -298,6 +603,12 @@ class Config(dict):
     @property
     def origin(self) -> str:
         return str(self.path) if self.path else "config"
+
+    @property
+    def typed(self) -> "Settings":
+        """The config as frozen dataclasses (:class:`Settings`), built from the dict as it is now: read it once
+        per job (``settings = cfg.typed``); code that edits the dict (benchmarks, tests) sees its edits."""
+        return typed_view(Settings, self, where="", origin=self.origin)
 
 
 def is_remote(uri: str) -> bool:
@@ -345,6 +656,7 @@ def resolve(data: dict, root: Path = PROJECT_ROOT, origin: str = "config", check
         base_local = local_path(cfg["base_uri"])
         if base_local is not None and not base_local.parent.exists():
             raise ConfigError(f"{origin}: `base_uri` parent folder does not exist: {base_local.parent}")
+    typed_view(Settings, cfg, where="", origin=origin)  # the spec and the dataclasses agree (fails naming the key)
     return cfg
 
 
