@@ -1,6 +1,8 @@
 # VoC Spark: one-command setup, demo, tests and benchmarks.
 #   make demo   install everything, fetch the jars, generate the demo data, run every job on it
-#   make test   install everything, fetch the jars, run the test suite
+#   make test   install everything, fetch the jars, check the import contracts, run the whole suite (CI: .ci/run)
+#   make test-fast   the unit tier: import contracts + every test not marked integration (no servers, no demo data)
+#   make lint   check the import contracts of .importlinter (layers, independent jobs, demo only in the demo job)
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV ?= .venv
@@ -16,7 +18,7 @@ PYTEST_ARGS ?=
 export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 
-.PHONY: install system-deps jars demo test bench-preprocess bench-topics bench-user-mode package clean help
+.PHONY: install system-deps jars demo test test-fast lint bench-preprocess bench-topics bench-user-mode package clean help
 
 help:
 	@grep -E '^#   ' Makefile | sed 's/^#   //'
@@ -64,8 +66,15 @@ demo: jars system-deps
 	$(PY) jobs/report.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 	$(PY) -m vocspark.summary --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 
-test: jars system-deps
-	$(PY) -m pytest $(PYTEST_ARGS)
+# lint-imports finds vocspark through the editable install (lib/ on the path; PYTHONPATH=lib says so explicitly).
+lint: install
+	PYTHONPATH=lib $(VENV)/bin/lint-imports --no-cache --no-logo .importlinter
+
+test-fast: jars lint
+	$(PY) -m pytest -m "not integration" --durations=25 $(PYTEST_ARGS)
+
+test: jars system-deps lint
+	$(PY) -m pytest --durations=25 $(PYTEST_ARGS)
 
 bench-preprocess: jars
 	$(PY) bench/preprocess.py --rows $(N)
