@@ -13,7 +13,8 @@ Modules:
   sparknlp): ``with_text_features``, ``with_document_features``, ``sentence_rows``, ``explode_sentences``,
   ``stem_tokens``.
 - :mod:`~vocspark.text.stopwords`: Spark's default stopword lists, shipped as package data.
-- :mod:`~vocspark.text.stem`: Porter (en) and light pt/es stemmers, no download needed.
+- :mod:`~vocspark.text.stem`: Snowball stemmers (``snowballstemmer``: english, portuguese, spanish), built once
+  per worker process and applied to the distinct tokens of each Arrow batch.
 - :mod:`~vocspark.text.options`: :class:`TextOptions` from the ``preprocess`` config section.
 """
 from vocspark.text.options import ENGINES, TextOptions

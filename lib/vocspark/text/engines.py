@@ -19,8 +19,10 @@ The job persists the output of :func:`with_text_features` and writes both datase
 :mod:`vocspark.jobs.preprocess`); :func:`with_document_features` and :func:`sentence_rows` compute one output
 each, for callers that need only one.
 
-Stemming is one implementation for all engines (:mod:`vocspark.text.stem`, through Arrow), so that
-``stemming: true`` gives the same tokens whatever the engine. spark-nlp's own ``Stemmer`` is English only.
+Stemming is one implementation for all engines (:mod:`vocspark.text.stem`: the Snowball stemmers of the
+``snowballstemmer`` package, through Arrow), so that ``stemming: true`` gives the same tokens whatever the engine:
+``arrow`` stems inside its batch kernel, ``sql`` and ``sparknlp`` through :func:`stem_tokens` (one
+``mapInArrow``). Spark SQL has no stemmer, and spark-nlp's own ``Stemmer`` is English only (Porter).
 """
 from __future__ import annotations
 
