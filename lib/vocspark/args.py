@@ -136,17 +136,13 @@ def require_base_bucket(spark, base_uri: str) -> None:
     parsed = urlparse(base_uri)
     if parsed.scheme not in config_mod.REMOTE_SCHEMES or not parsed.netloc:
         return
-    try:
-        jvm = spark.sparkContext._jvm
-        path = jvm.org.apache.hadoop.fs.Path(base_uri)
-        path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).listStatus(path)
-    except Exception as exc:  # py4j carries the Java exception (NoSuchBucket, AccessDenied...)
-        if "java.io.FileNotFoundException" in str(exc):
-            return  # the bucket is there, the prefix is not yet: the job creates it
-        first = next((ln for ln in str(exc).splitlines() if "Exception" in ln), str(exc).splitlines()[0])
+    from vocspark import io  # io imports pyspark, which `vocspark.deploy` (importing this module) does not need
+
+    problem = io.probe_base(spark, base_uri)
+    if problem is not None:
         raise MissingBucketError(
-            f"`base_uri` bucket `{parsed.netloc}` ({base_uri}) does not exist or cannot be listed: {first.strip()[:300]}"
-        ) from None
+            f"`base_uri` bucket `{parsed.netloc}` ({base_uri}) does not exist or cannot be listed: {problem[:300]}"
+        )
 
 
 def _glue_job_init(spark, args):  # pragma: no cover - only on Glue

@@ -52,6 +52,23 @@ def require_inputs(spark: SparkSession, inputs: Mapping[str, str]) -> None:
             raise MissingInputError(f"input `{name}` does not exist: {uri}")
 
 
+def probe_base(spark: SparkSession, uri: str) -> str | None:
+    """List ``uri`` (a base prefix) to prove its bucket exists and can be listed: None when it can (a prefix not
+    created yet counts: the job creates it), else the first line of the Java exception that says why
+    (NoSuchBucket, AccessDenied...). S3A does not probe buckets when it starts, so a job calls this before any
+    work rather than failing at its first write."""
+    try:
+        fs, path = _fs_and_path(spark, uri)
+        fs.listStatus(path)
+    except Exception as exc:  # py4j carries the Java exception
+        text = str(exc)
+        if "java.io.FileNotFoundException" in text:
+            return None
+        lines = text.splitlines() or [type(exc).__name__]
+        return next((ln for ln in lines if "Exception" in ln), lines[0]).strip()
+    return None
+
+
 def list_files(spark: SparkSession, uri: str) -> list[str]:
     """All files under ``uri``, recursively (small listings only: raw source folders, not datasets)."""
     fs, path = _fs_and_path(spark, uri)

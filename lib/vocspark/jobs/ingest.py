@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
-import time
+from dataclasses import dataclass
 from typing import Callable
 
 from pyspark import StorageLevel
@@ -30,8 +30,9 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from vocspark import args as args_mod
-from vocspark import io, schemas
-from vocspark.config import Config, ConfigError
+from vocspark import io, runtime, schemas
+from vocspark.config import Config, ConfigError, Settings
+from vocspark.runtime import JobRun
 from vocspark.sources import amazon, instagram, twitter
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,16 @@ PARSERS: dict[str, Callable[..., DataFrame]] = {
 STAGED_COLUMNS = [f.name for f in schemas.DOCUMENTS.fields if f.name != "month"] + ["raw", io.OUTCOME]
 
 
+@dataclass(frozen=True)
+class Options(runtime.Options):
+    """``--sources a,b`` (default: every enabled source) and the month selection (:mod:`vocspark.args`)."""
+
+    sources: str | None = None
+    months: str | None = None
+    last_days: int | None = None
+    as_of: str | None = None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sources", default=None,
@@ -53,14 +64,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     args_mod.add_month_selection(parser, "ingest")
 
 
-def selected_sources(cfg: Config, sources_arg: str | None) -> list[str]:
+def selected_sources(settings: Settings, sources_arg: str | None) -> list[str]:
     if sources_arg:
         names = [s.strip() for s in sources_arg.split(",") if s.strip()]
-        unknown = [n for n in names if n not in cfg["sources"]]
+        unknown = [n for n in names if n not in settings.sources]
         if unknown:
-            raise ConfigError(f"--sources: unknown source `{unknown[0]}` (config has: {', '.join(cfg['sources'])})")
+            raise ConfigError(f"--sources: unknown source `{unknown[0]}` (config has: {', '.join(settings.sources)})")
         return names
-    return [name for name, src in cfg["sources"].items() if src["enabled"]]
+    return [name for name, src in settings.sources.items() if src.enabled]
 
 
 def keep_outcome(new_outcome) -> F.Column:
@@ -98,11 +109,11 @@ def keep_raw_of_rejected(df: DataFrame) -> DataFrame:
     return df.withColumn("raw", F.when(is_rejected, F.col("raw")))
 
 
-def parse_sources(spark: SparkSession, cfg: Config, names: list[str]) -> DataFrame:
+def parse_sources(spark: SparkSession, settings: Settings, names: list[str]) -> DataFrame:
     frames = []
     for name in names:
-        src = cfg["sources"][name]
-        parsed_df = PARSERS[src["kind"]](spark, src["path"], name, src)
+        src = settings.sources[name]
+        parsed_df = PARSERS[src.kind](spark, src.path, name, src)
         frames.append(schemas.conform(parsed_df, _staged_schema()))
     return functools.reduce(DataFrame.unionByName, frames)
 
@@ -130,10 +141,10 @@ def select_months(df: DataFrame, months: list[str] | None) -> DataFrame:
 
 def stage(spark: SparkSession, cfg: Config, names: list[str], months: list[str] | None = None) -> DataFrame:
     """Every raw record of the sources with its outcome: the whole transform, before any write."""
-    ingest_cfg = cfg["ingest"]
+    settings = cfg.typed
     return (
-        parse_sources(spark, cfg, names)
-        .transform(filter_length, ingest_cfg["min_chars"], ingest_cfg["max_chars"])
+        parse_sources(spark, settings, names)
+        .transform(filter_length, settings.ingest.min_chars, settings.ingest.max_chars)
         .transform(mark_duplicates)
         .transform(keep_raw_of_rejected)
         .transform(with_month)
@@ -141,47 +152,41 @@ def stage(spark: SparkSession, cfg: Config, names: list[str], months: list[str] 
     )
 
 
-def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manifest:
-    names = selected_sources(cfg, getattr(args, "sources", None))
-    months = args_mod.selected_months(args)
-    run_id = getattr(args, "run_id", None) or io.new_run_id()
-    inputs = {f"sources.{n}.path": cfg["sources"][n]["path"] for n in names}
-    io.require_inputs(spark, inputs)  # fail before any write, naming the path
-    manifest = io.Manifest(JOB, run_id, args={k: v for k, v in vars(args).items() if k != "JOB_NAME"}, inputs=inputs)
-    if not names:
-        log.warning("no enabled source: nothing to ingest")
-        manifest.close(spark, cfg.base_uri)
-        return manifest
+def run(spark: SparkSession, cfg: Config, args: argparse.Namespace | Options) -> io.Manifest:
+    options = runtime.options_from(args, Options)
+    settings = cfg.typed
+    names = selected_sources(settings, options.sources)
+    months = args_mod.selected_months(options)
+    inputs = {f"sources.{n}.path": settings.sources[n].path for n in names}
+    with JobRun(spark, cfg, JOB, options, inputs=inputs) as run:  # checks the inputs before any write
+        manifest = run.manifest
+        if not names:
+            log.warning("no enabled source: nothing to ingest")
+            return manifest
+        manifest.extra["months"] = months or "all"
+        staged_df = stage(spark, cfg, names, months).persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            with run.step("stage_and_count") as step:
+                by_source = io.outcome_counts(staged_df, ["source"])
+                manifest.add_counts(by_source)
+                manifest.extra["by_source"] = _per_source(by_source)
+                step.rows = manifest.read
 
-    t0 = time.monotonic()
-    manifest.extra["months"] = months or "all"
-    staged_df = stage(spark, cfg, names, months).persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        by_source = io.outcome_counts(staged_df, ["source"])
-        manifest.add_counts(by_source)
-        manifest.extra["by_source"] = _per_source(by_source)
-        t_count = time.monotonic()
-        log.info("ingest: staged %d records from %s in %.1fs", manifest.read, ",".join(names), t_count - t0)
+            documents_uri = cfg.uri("documents")
+            with run.step("write_documents") as step:
+                documents_df = schemas.conform(staged_df.where(F.col(io.OUTCOME).isNull()), schemas.DOCUMENTS)
+                io.write_partitioned(documents_df, documents_uri, schemas.PARTITIONS["documents"],
+                                     settings.ingest.output_partitions_per_month)
+                step.rows = manifest.written
 
-        documents_uri = cfg.uri("documents")
-        documents_df = schemas.conform(staged_df.where(F.col(io.OUTCOME).isNull()), schemas.DOCUMENTS)
-        io.write_partitioned(
-            documents_df, documents_uri, schemas.PARTITIONS["documents"], cfg["ingest"]["output_partitions_per_month"]
-        )
-        t_docs = time.monotonic()
-        log.info("ingest: wrote %d documents to %s in %.1fs", manifest.written, documents_uri, t_docs - t_count)
-
-        rejected_uri = io.write_rejected(io.rejected_rows(staged_df, JOB, run_id, io.run_month()), cfg.base_uri)
-        log.info("ingest: wrote %d rejected rows to %s", sum(manifest.rejected.values()), rejected_uri)
-        manifest.outputs = {"documents": documents_uri, "rejected": rejected_uri}
-        manifest.extra["seconds"] = {
-            "stage_and_count": round(t_count - t0, 3),
-            "write_documents": round(t_docs - t_count, 3),
-            "write_rejected": round(time.monotonic() - t_docs, 3),
-        }
-    finally:
-        staged_df.unpersist()
-    manifest.close(spark, cfg.base_uri)
+            with run.step("write_rejected") as step:
+                rejected_df = io.rejected_rows(staged_df, JOB, run.run_id, io.run_month())
+                rejected_uri = io.write_rejected(rejected_df, cfg.base_uri)
+                step.rows = sum(manifest.rejected.values())
+            manifest.outputs = {"documents": documents_uri, "rejected": rejected_uri}
+        finally:
+            staged_df.unpersist()
+        manifest.extra["seconds"] = {s.name: s.seconds for s in run.steps}
     return manifest
 
 

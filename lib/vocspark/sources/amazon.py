@@ -20,10 +20,13 @@ Header lines (one per file) are not records and are not counted; empty lines are
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from vocspark import io
+from vocspark.config import SourceConfig
 from vocspark.sources.common import has_invalid_utf8, is_blank, read_lines
 
 COLUMNS = (
@@ -54,7 +57,7 @@ def split_fields(lines_df: DataFrame) -> DataFrame:
     )
 
 
-def to_documents(fields_df: DataFrame, source: str, lang: str, marketplaces: list[str] | None) -> DataFrame:
+def to_documents(fields_df: DataFrame, source: str, lang: str, marketplaces: Sequence[str] | None) -> DataFrame:
     """Typed ``documents`` columns plus ``_outcome`` from the split fields."""
     review_date = F.to_date(F.col("review_date"), "yyyy-MM-dd")
     is_date_text = F.coalesce(F.col("review_date").rlike(r"^\d{4}-\d{2}-\d{2}$"), F.lit(False))
@@ -104,8 +107,8 @@ def to_documents(fields_df: DataFrame, source: str, lang: str, marketplaces: lis
     )
 
 
-def parse(spark: SparkSession, uri: str, source: str, src_cfg: dict) -> DataFrame:
+def parse(spark: SparkSession, uri: str, source: str, src: SourceConfig) -> DataFrame:
     lines_df = read_lines(spark, uri)
     is_header = F.col("raw").startswith(HEADER_PREFIX)
     records_df = lines_df.where(~is_header)
-    return to_documents(split_fields(records_df), source, src_cfg.get("lang") or "en", src_cfg.get("marketplaces"))
+    return to_documents(split_fields(records_df), source, src.lang or "en", src.marketplaces)

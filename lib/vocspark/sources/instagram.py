@@ -22,11 +22,14 @@ lines then arrive as one ``broken_quoting`` rejected record whose ``raw`` holds 
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from vocspark import io
+from vocspark.config import SourceConfig
 from vocspark.sources.common import has_invalid_utf8, is_blank
 from vocspark.sources.ids import hashed_doc_id
 
@@ -82,5 +85,5 @@ def to_documents(csv_df: DataFrame, source: str, lang: str) -> DataFrame:
     )
 
 
-def parse(spark: SparkSession, uri: str, source: str, src_cfg: dict) -> DataFrame:
-    return to_documents(read_csv(spark, uri), source, src_cfg.get("lang") or "pt")
+def parse(spark: SparkSession, uri: str, source: str, src: SourceConfig) -> DataFrame:
+    return to_documents(read_csv(spark, uri), source, src.lang or "pt")

@@ -21,11 +21,14 @@ keyword            filtered   the text mentions none of ``sources.<name>.keyword
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from vocspark import io
+from vocspark.config import SourceConfig
 from vocspark.sources.common import has_invalid_utf8, is_blank, mentions_keyword, read_lines
 
 CORRUPT = "_corrupt_record"
@@ -60,7 +63,7 @@ def delivery_hour(path_col):
     return F.when(parts[0] != "", F.to_timestamp(text, "yyyy-MM-dd HH:mm:ss"))
 
 
-def to_documents(lines_df: DataFrame, source: str, langs: list[str], keywords: list[str] | None) -> DataFrame:
+def to_documents(lines_df: DataFrame, source: str, langs: Sequence[str], keywords: Sequence[str] | None) -> DataFrame:
     parsed_df = lines_df.select(
         "raw", "source_file", F.from_json(F.col("raw"), TWEET_SCHEMA, JSON_OPTIONS).alias("j")
     )
@@ -92,5 +95,5 @@ def to_documents(lines_df: DataFrame, source: str, langs: list[str], keywords: l
     )
 
 
-def parse(spark: SparkSession, uri: str, source: str, src_cfg: dict) -> DataFrame:
-    return to_documents(read_lines(spark, uri), source, src_cfg["langs"], src_cfg.get("keywords"))
+def parse(spark: SparkSession, uri: str, source: str, src: SourceConfig) -> DataFrame:
+    return to_documents(read_lines(spark, uri), source, src.langs, src.keywords)
