@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import pickle
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,8 @@ def test_shipped_configs_validate(name):
     cfg = config.load(ROOT / "conf" / name, check_paths=False)
     assert cfg["profile"] in ("local", "emr", "glue")
     assert cfg["sources"]
+    settings = cfg.typed  # the spec and the dataclasses agree on every shipped config
+    assert settings.profile == cfg["profile"] and set(settings.sources) == set(cfg["sources"])
 
 
 def test_local_config_resolves_paths_against_project_root():
@@ -129,3 +133,60 @@ def test_jar_list_is_one_place():
 def test_pyspark_hadoop_matches_hadoop_aws(spark):
     hadoop = spark.sparkContext._jvm.org.apache.hadoop.util.VersionInfo.getVersion()
     assert hadoop == jars.HADOOP_VERSION
+
+
+# --------------------------------------------------------------------------- the typed view
+def test_typed_view_is_nested_frozen_dataclasses_with_defaults_filled(tmp_path):
+    cfg = config.resolve(minimal(topics={"ig": {"kmeans": {"k": 7}}}, analytics={"sample": {"fraction": 1}}),
+                         root=tmp_path)
+    settings = cfg.typed
+    assert isinstance(settings, config.Settings) and isinstance(settings.ingest, config.IngestConfig)
+    assert (settings.ingest.min_chars, settings.ingest.max_chars) == (5, 5000)  # defaults, as in the dict
+    assert settings.preprocess.engine == "arrow" and settings.spark.app_name == "vocspark"
+    source = settings.sources["ig"]
+    assert isinstance(source, config.SourceConfig)
+    assert (source.kind, source.lang, source.enabled) == ("instagram_csv", "pt", True)
+    assert source.path == cfg["sources"]["ig"]["path"] and source.path.endswith("/data/raw/instagram")
+    assert source.langs == ("en", "pt", "es") and source.keywords is None  # lists become tuples
+    topic = settings.topics["ig"]
+    assert isinstance(topic.kmeans, config.KMeansConfig) and topic.kmeans.k == 7
+    assert topic.word2vec.vector_size == 100 and topic.sources == ("instagram",)
+    assert isinstance(settings.analytics.sample.fraction, float) and settings.analytics.sample.fraction == 1.0
+    assert settings.warehouse.tables.predictions == "voc_comment_topics" and settings.warehouse.url is None
+    assert settings.uri("documents") == cfg.uri("documents")
+
+
+def test_typed_view_cannot_be_changed(tmp_path):
+    settings = config.resolve(minimal(), root=tmp_path).typed
+    with pytest.raises(FrozenInstanceError):
+        settings.ingest.min_chars = 1
+    with pytest.raises(FrozenInstanceError):
+        settings.sources["ig"].path = "elsewhere"
+    with pytest.raises(TypeError):
+        settings.sources["other"] = settings.sources["ig"]  # the free-keyed maps are read-only
+    with pytest.raises(TypeError):
+        settings.spark.conf["spark.x"] = 1
+    assert pickle.loads(pickle.dumps(settings)) == settings  # it still travels (Spark closures, copies)
+
+
+def test_typed_view_follows_edits_of_the_dict(tmp_path):
+    cfg = config.resolve(minimal(), root=tmp_path)
+    cfg["preprocess"]["engine"] = "sql"  # benchmarks and tests edit the dict before running a job
+    assert cfg.typed.preprocess.engine == "sql"
+
+
+def test_spec_and_dataclasses_must_agree():
+    with pytest.raises(TypeError, match=r"`ingest\.output_partitions_per_month` \(not in the validated config\)"):
+        config.typed_view(config.IngestConfig, {"min_chars": 1, "max_chars": 9}, "ingest")
+    with pytest.raises(TypeError, match=r"`ingest\.extra` \(not a field of IngestConfig\)"):
+        config.typed_view(config.IngestConfig,
+                          {"min_chars": 1, "max_chars": 9, "output_partitions_per_month": 1, "extra": 0}, "ingest")
+
+
+def test_a_source_config_alone_is_validated_with_the_same_errors():
+    source = config.SourceConfig.from_dict({"kind": "amazon_reviews_tsv", "path": "raw", "marketplaces": ["US"]}, "a")
+    assert source.marketplaces == ("US",) and source.langs == ("en", "pt", "es") and source.lang is None
+    with pytest.raises(ConfigError, match=r"`sources\.a\.kind` must be one of"):
+        config.SourceConfig.from_dict({"kind": "csv", "path": "x"}, "a")
+    with pytest.raises(ConfigError, match=r"missing required key `sources\.a\.path`"):
+        config.SourceConfig.from_dict({"kind": "instagram_csv"}, "a")

@@ -1,5 +1,5 @@
 """io.write_partitioned: one file per partition after the shuffle, files following the input splits without it,
-and dynamic overwrite either way."""
+and dynamic overwrite either way; the file-system helpers (probe, move one part, delete)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,3 +34,21 @@ def test_write_partitioned_with_and_without_shuffle(spark, tmp_path):
     back = spark.read.parquet(str(tmp_path / "as_split"))
     assert sorted(r["id"] for r in back.where("month = '2021-01'").collect()) == [100]
     assert back.where("month = '2021-02'").count() == 4
+
+
+def test_probe_base_passes_a_listable_or_not_yet_created_prefix_and_says_why_otherwise(spark, tmp_path):
+    assert io.probe_base(spark, tmp_path.as_uri()) is None
+    assert io.probe_base(spark, (tmp_path / "not" / "yet").as_uri()) is None  # the job creates it
+    problem = io.probe_base(spark, "nosuchfs://bucket/prefix")
+    assert problem is not None and "nosuchfs" in problem and "Exception" in problem
+
+
+def test_move_single_part_and_delete(spark, tmp_path):
+    folder = tmp_path / "out._tmp"
+    spark.createDataFrame([(1, "a")], SCHEMA).coalesce(1).write.csv(folder.as_uri())
+    target = tmp_path / "out.csv"
+    target.write_text("old")
+    assert io.move_single_part(spark, folder.as_uri(), target.as_uri()) is True
+    assert target.read_text().strip() == "1,a" and not folder.exists()
+    assert io.delete(spark, target.as_uri()) is True and not target.exists()
+    assert io.delete(spark, target.as_uri()) is False

@@ -66,12 +66,13 @@ def _conf_value(value: object) -> str:
 
 
 def session_conf(cfg: Config) -> dict[str, str]:
+    settings = cfg.typed
     conf = dict(BASE_CONF)
-    if cfg["profile"] == "local":
+    if settings.profile == "local":
         conf.update(LOCAL_CONF)
         if not launched_by_spark_submit():
             conf["spark.jars"] = ",".join(jars.local_jars())
-    conf.update({k: _conf_value(v) for k, v in cfg["spark"]["conf"].items()})
+    conf.update({k: _conf_value(v) for k, v in settings.spark.conf.items()})
     return conf
 
 
@@ -92,9 +93,10 @@ def _glue_session() -> SparkSession | None:
 
 def build_session(cfg: Config, app_name: str | None = None) -> SparkSession:
     """Create (or reuse) the SparkSession for ``cfg``'s profile."""
-    profile = cfg["profile"]
+    settings = cfg.typed
+    profile = settings.profile
     conf = session_conf(cfg)
-    name = app_name or cfg["spark"]["app_name"]
+    name = app_name or settings.spark.app_name
     if profile == "glue":
         spark = _glue_session()
         if spark is not None:  # pragma: no cover - only on Glue
@@ -107,7 +109,7 @@ def build_session(cfg: Config, app_name: str | None = None) -> SparkSession:
         # Python workers run the driver's interpreter (the venv that has vocspark) unless told otherwise;
         # pyspark reads this variable when the context starts.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        master = os.environ.get("VOCSPARK_MASTER") or cfg["spark"]["master"] or "local[*]"
+        master = os.environ.get("VOCSPARK_MASTER") or settings.spark.master or "local[*]"
         builder = builder.master(master)
     for key, value in conf.items():
         builder = builder.config(key, value)
@@ -116,6 +118,6 @@ def build_session(cfg: Config, app_name: str | None = None) -> SparkSession:
     for key, value in conf.items():
         if key.startswith("spark.sql."):
             spark.conf.set(key, value)
-    spark.sparkContext.setLogLevel(cfg["spark"]["log_level"])
+    spark.sparkContext.setLogLevel(settings.spark.log_level)
     log.info("spark %s session (%s) profile=%s", spark.version, spark.sparkContext.master, profile)
     return spark

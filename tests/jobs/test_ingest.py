@@ -127,6 +127,10 @@ def test_ingest_end_to_end_reconciles_and_is_idempotent(spark, tmp_base, write_r
     assert counts["read"] == counts["written"] + sum(counts["rejected"].values()) + sum(counts["filtered"].values())
     assert manifest["reconciled"] is True and manifest["versions"]["spark"].startswith("3.5")
     assert manifest["outputs"]["documents"].endswith("/documents")
+    steps = {s["name"]: s for s in manifest["extra"]["steps"]}  # run.step: one entry per step with its rows
+    assert list(steps) == ["stage_and_count", "write_documents", "write_rejected"]
+    assert (steps["stage_and_count"]["rows"], steps["write_documents"]["rows"]) == (18, 10)
+    assert manifest["args"]["sources"] is None and manifest["args"]["run_id"] == "run1"
 
     partitions = sorted(p.relative_to(tmp_base / "documents").as_posix() for p in (tmp_base / "documents").glob("*/*"))
     assert partitions == [

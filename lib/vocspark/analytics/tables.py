@@ -29,6 +29,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from vocspark import io, schemas
+from vocspark.config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -112,23 +113,8 @@ def write_table(df: DataFrame, out_uri: str, name: str) -> dict[str, str]:
         .option("header", True).option("escape", '"').option("timestampFormat", "yyyy-MM-dd'T'HH:mm:ss'Z'")
         .csv(tmp_uri)
     )
-    _move_single_part(spark, tmp_uri, csv_uri)
+    io.move_single_part(spark, tmp_uri, csv_uri)
     return {"parquet": parquet_uri, "csv": csv_uri, "rows": int(observation.get["rows"])}
-
-
-def _move_single_part(spark: SparkSession, folder_uri: str, file_uri: str) -> None:
-    jvm = spark.sparkContext._jvm
-    conf = spark.sparkContext._jsc.hadoopConfiguration()
-    folder = jvm.org.apache.hadoop.fs.Path(folder_uri)
-    target = jvm.org.apache.hadoop.fs.Path(file_uri)
-    fs = folder.getFileSystem(conf)
-    statuses = fs.globStatus(jvm.org.apache.hadoop.fs.Path(f"{folder_uri}/part-*")) or []  # null when none
-    parts = [s.getPath() for s in statuses]
-    if fs.exists(target):
-        fs.delete(target, False)
-    if parts:
-        fs.rename(parts[0], target)
-    fs.delete(folder, True)
 
 
 def read_table(spark: SparkSession, out_uri: str, name: str) -> DataFrame | None:
@@ -305,19 +291,19 @@ def review_tables(reviews_df: DataFrame, top_n: int = 20, accuracy: int = 10000)
 # --------------------------------------------------------------------------- job plumbing shared by the review jobs
 def analytics_uri(cfg) -> str:
     """``<base_uri>/<analytics.output>``: where every review-analytics output goes."""
-    return cfg.uri(cfg["analytics"]["output"])
+    return cfg.uri(cfg.typed.analytics.output)
 
 
 def reviews_source(cfg) -> str:
     """The configured reviews source, checked against ``sources`` (fails fast naming the key)."""
-    from vocspark.config import ConfigError
-
-    name = cfg["analytics"]["source"]
-    if name not in cfg["sources"]:
+    settings = cfg.typed
+    name = settings.analytics.source
+    if name not in settings.sources:
         raise ConfigError(f"{cfg.origin}: `analytics.source` names unknown source {name!r} "
-                          f"(have: {', '.join(sorted(cfg['sources']))})")
+                          f"(have: {', '.join(sorted(settings.sources))})")
     return name
 
 
 def job_args(args) -> dict:
+    """The arguments of a job not yet on :class:`vocspark.runtime.JobRun` (which records its typed options)."""
     return {k: v for k, v in vars(args).items() if k != "JOB_NAME"}

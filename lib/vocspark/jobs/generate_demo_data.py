@@ -8,23 +8,43 @@ same arguments writes byte-identical files whatever ``--workers`` is. Local path
 and copy to S3 (``aws s3 sync``) until the upload lands.
 
 The generator itself is plain Python and numpy (:func:`vocspark.demo.generate`); the Spark session is only used
-to write the run manifest.
+to write the run manifest (``run(None, ...)`` generates without one).
 """
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vocspark import io
-from vocspark.config import Config, local_path, to_uri
+from vocspark import runtime
+from vocspark.config import Config, Settings, local_path, to_uri
 from vocspark.demo import generate
 from vocspark.demo.generator import SOURCES
+from vocspark.runtime import JobRun
 
 log = logging.getLogger(__name__)
 JOB = "generate_demo_data"
+
+
+@dataclass(frozen=True)
+class Options(runtime.Options):
+    """The command line; every None takes its value from the config's ``demo:`` section (``out``/``truth``:
+    ``<base>/raw`` and ``<base>/truth``; ``workers``: one per CPU)."""
+
+    reviews: int | None = None
+    tweets: int | None = None
+    comments: int | None = None
+    seed: int | None = None
+    malformed_fraction: float | None = None
+    duplicate_fraction: float | None = None
+    start_date: str | None = None
+    months: int | None = None
+    out: str | None = None
+    truth: str | None = None
+    workers: int | None = None
 
 
 def _fraction(text: str) -> float:
@@ -70,64 +90,68 @@ def local_dir(uri: str, option: str) -> Path:
     return path
 
 
-def tweet_keywords(cfg: Config) -> list[str] | None:
-    for src in cfg["sources"].values():
-        if src["kind"] == "twitter_firehose_json" and src.get("keywords"):
-            return list(src["keywords"])
+def tweet_keywords(settings: Settings) -> list[str] | None:
+    for src in settings.sources.values():
+        if src.kind == "twitter_firehose_json" and src.keywords:
+            return list(src.keywords)
     return None
 
 
-def _warn_on_source_paths(cfg: Config, out_uri: str) -> None:
+def _warn_on_source_paths(settings: Settings, out_uri: str) -> None:
     """The ingest reads ``sources.<name>.path``; say so when it is not where this run writes."""
     for name in SOURCES:
-        src = cfg["sources"].get(name)
+        src = settings.sources.get(name)
         expected = f"{to_uri(out_uri).rstrip('/')}/{name}"
-        if src is not None and src["path"].rstrip("/") != expected:
-            log.warning("%s: writing %s but config `sources.%s.path` is %s", JOB, expected, name, src["path"])
+        if src is not None and src.path.rstrip("/") != expected:
+            log.warning("%s: writing %s but config `sources.%s.path` is %s", JOB, expected, name, src.path)
 
 
-def options(cfg: Config, args: argparse.Namespace) -> dict[str, Any]:
-    """Keyword arguments of :func:`vocspark.demo.generate` from the arguments, defaulting to config ``demo:``."""
-    demo = cfg["demo"]
+def generate_kwargs(settings: Settings, options: Options) -> dict[str, Any]:
+    """Keyword arguments of :func:`vocspark.demo.generate` from the options, defaulting to config ``demo:``."""
+    demo, o = settings.demo, options
 
-    def pick(attr: str, key: str):
-        value = getattr(args, attr, None)
-        return demo[key] if value is None else value
+    def pick(value, default):
+        return default if value is None else value
 
     return {
-        "reviews": pick("reviews", "reviews"),
-        "tweets": pick("tweets", "tweets"),
-        "comments": pick("comments", "comments"),
-        "seed": pick("seed", "seed"),
-        "malformed_fraction": pick("malformed_fraction", "malformed_fraction"),
-        "duplicate_fraction": pick("duplicate_fraction", "duplicate_fraction"),
-        "start_date": pick("start_date", "start_date"),
-        "months": pick("months", "months"),
-        "keywords": tweet_keywords(cfg),
-        "workers": getattr(args, "workers", None) or (os.cpu_count() or 1),
+        "reviews": pick(o.reviews, demo.reviews),
+        "tweets": pick(o.tweets, demo.tweets),
+        "comments": pick(o.comments, demo.comments),
+        "seed": pick(o.seed, demo.seed),
+        "malformed_fraction": pick(o.malformed_fraction, demo.malformed_fraction),
+        "duplicate_fraction": pick(o.duplicate_fraction, demo.duplicate_fraction),
+        "start_date": pick(o.start_date, demo.start_date),
+        "months": pick(o.months, demo.months),
+        "keywords": tweet_keywords(settings),
+        "workers": o.workers or (os.cpu_count() or 1),
     }
 
 
-def run(spark, cfg: Config, args: argparse.Namespace) -> dict[str, Any]:
-    out_uri = getattr(args, "out", None) or cfg.uri("raw")
-    truth_uri = getattr(args, "truth", None) or cfg.uri("truth")
+def run(spark, cfg: Config, args: argparse.Namespace | Options) -> dict[str, Any]:
+    options = runtime.options_from(args, Options)
+    settings = cfg.typed
+    out_uri = options.out or cfg.uri("raw")
+    truth_uri = options.truth or cfg.uri("truth")
     out_dir, truth_dir = local_dir(out_uri, "--out"), local_dir(truth_uri, "--truth")
-    _warn_on_source_paths(cfg, out_uri)
-    kwargs = options(cfg, args)
+    _warn_on_source_paths(settings, out_uri)
+    kwargs = generate_kwargs(settings, options)
+    if spark is None:  # no manifest without a session
+        return _generate(out_dir, truth_dir, kwargs)
+    with JobRun(spark, cfg, JOB, options) as run:
+        manifest = run.manifest
+        manifest.args.update({k: v for k, v in kwargs.items() if k != "keywords"})  # the values used
+        manifest.outputs.update(raw=out_dir.as_uri(), truth=truth_dir.as_uri())
+        with run.step("generate") as step:
+            summary = _generate(out_dir, truth_dir, kwargs)
+            step.rows = sum(c["records"] for c in summary["sources"].values())
+        manifest.read = manifest.written = step.rows
+        manifest.extra["summary"] = summary
+    return summary
+
+
+def _generate(out_dir: Path, truth_dir: Path, kwargs: dict[str, Any]) -> dict[str, Any]:
     summary = generate(out_dir, truth_dir, **kwargs)
     for source, counts in summary["sources"].items():
         log.info("%s: %s %d records (%d duplicates, %d malformed) in %d files", JOB, source, counts["records"],
                  counts["duplicates"], counts["malformed_total"], counts["files"])
-    if spark is not None:
-        total = sum(c["records"] for c in summary["sources"].values())
-        manifest = io.Manifest(
-            JOB,
-            getattr(args, "run_id", None) or io.new_run_id(),
-            args={k: v for k, v in kwargs.items() if k != "keywords"},
-            outputs={"raw": out_dir.as_uri(), "truth": truth_dir.as_uri()},
-            read=total,
-            written=total,
-            extra={"summary": summary},
-        )
-        manifest.close(spark, cfg.base_uri)
     return summary

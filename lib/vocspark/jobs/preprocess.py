@@ -29,15 +29,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import time
+from dataclasses import dataclass
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from vocspark import args as args_mod
-from vocspark import io, schemas
+from vocspark import io, runtime, schemas
 from vocspark.config import Config
+from vocspark.runtime import JobRun
 from vocspark.text import columns as C
 from vocspark.text import engines
 from vocspark.text.options import TextOptions
@@ -50,6 +51,16 @@ STRATEGY = {"arrow": "recompute", "sql": "persist", "sparknlp": "persist"}
 
 
 # ------------------------------------------------------------------------------------------ arguments
+@dataclass(frozen=True)
+class Options(runtime.Options):
+    """``--sources a,b`` (default: all) and the month selection (:mod:`vocspark.args`)."""
+
+    sources: str | None = None
+    months: str | None = None
+    last_days: int | None = None
+    as_of: str | None = None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sources", default=None, help="comma-separated sources to preprocess (default: all)")
     args_mod.add_month_selection(parser, "preprocess")
@@ -137,83 +148,68 @@ def count_rows(spark: SparkSession, uri: str, partitions: list[tuple[str, str]])
     return written_df.where(partition.isin([f"{s}/{m}" for s, m in partitions])).count()
 
 
-def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manifest:
-    sources = parse_list(getattr(args, "sources", None))
-    months = args_mod.selected_months(args)
-    run_id = getattr(args, "run_id", None) or io.new_run_id()
-    section = cfg["preprocess"]
-    engine = section["engine"]
-    options = TextOptions.from_config(section)
-    files_per_partition = section["output_partitions_per_month"]
-
+def run(spark: SparkSession, cfg: Config, args: argparse.Namespace | Options) -> io.Manifest:
+    options = runtime.options_from(args, Options)
+    sources = parse_list(options.sources)
+    months = args_mod.selected_months(options)
+    section = cfg.typed.preprocess
+    engine = section.engine
+    text_options = TextOptions(
+        remove_stopwords=section.remove_stopwords, stemming=section.stemming, min_token_chars=section.min_token_chars
+    )
+    files_per_partition = section.output_partitions_per_month
     documents_uri = cfg.uri("documents")
-    inputs = {"documents": documents_uri}
-    io.require_inputs(spark, inputs)  # fail before any write, naming the path
     outputs = {
         "documents_clean": cfg.uri("documents_clean"),
         "sentences": cfg.uri("sentences"),
         "rejected": cfg.uri("rejected"),
     }
-    manifest = io.Manifest(
-        JOB, run_id, args={k: v for k, v in vars(args).items() if k != "JOB_NAME"}, inputs=inputs, outputs=outputs
-    )
-    manifest.extra.update({"engine": engine, "options": dataclasses.asdict(options)})
-    seconds: dict[str, float] = {}
+    with JobRun(spark, cfg, JOB, options, inputs={"documents": documents_uri}) as run:  # inputs checked first
+        manifest = run.manifest
+        manifest.outputs.update(outputs)
+        manifest.extra.update({"engine": engine, "options": dataclasses.asdict(text_options)})
 
-    t0 = time.monotonic()
-    marked_df = mark_missing_text(read_documents(spark, documents_uri, sources, months))
-    counts = io.outcome_counts(marked_df, ["source", "month"])
-    manifest.add_counts(counts)
-    partitions = sorted({(r["source"], r["month"]) for r in counts if r["outcome"] == "written"})
-    seconds["read_and_count"] = _lap(t0)
-    log.info(
-        "preprocess: %d documents read (%d kept, %d rejected) in %.1fs",
-        manifest.read, manifest.written, sum(manifest.rejected.values()), seconds["read_and_count"],
-    )
+        with run.step("read_and_count") as step:
+            marked_df = mark_missing_text(read_documents(spark, documents_uri, sources, months))
+            counts = io.outcome_counts(marked_df, ["source", "month"])
+            manifest.add_counts(counts)
+            partitions = sorted({(r["source"], r["month"]) for r in counts if r["outcome"] == "written"})
+            step.rows = manifest.read
+        log.info("preprocess: %d documents read (%d kept, %d rejected)",
+                 manifest.read, manifest.written, sum(manifest.rejected.values()))
 
-    t = time.monotonic()
-    documents_clean_df, sentences_df, cached_df = text_outputs(kept_documents(marked_df), options, engine)
-    try:
-        shuffle = files_per_partition > 1  # else the files follow the input splits (see the module doc)
-        io.write_partitioned(
-            documents_clean_df, outputs["documents_clean"], schemas.PARTITIONS["documents_clean"],
-            files_per_partition, shuffle=shuffle,
+        documents_clean_df, sentences_df, cached_df = text_outputs(kept_documents(marked_df), text_options, engine)
+        try:
+            shuffle = files_per_partition > 1  # else the files follow the input splits (see the module doc)
+            with run.step("write_documents_clean") as step:
+                io.write_partitioned(
+                    documents_clean_df, outputs["documents_clean"], schemas.PARTITIONS["documents_clean"],
+                    files_per_partition, shuffle=shuffle,
+                )
+                step.rows = manifest.written
+            with run.step("write_sentences"):
+                io.write_partitioned(
+                    sentences_df, outputs["sentences"], schemas.PARTITIONS["sentences"], files_per_partition,
+                    shuffle=shuffle,
+                )
+        finally:
+            if cached_df is not None:
+                cached_df.unpersist()
+        with run.step("count_sentences") as step:
+            n_sentences = count_rows(spark, outputs["sentences"], partitions)
+            step.rows = n_sentences
+
+        with run.step("write_rejected") as step:
+            if manifest.rejected:
+                rejected_df = io.rejected_rows(with_raw_record(marked_df), JOB, run.run_id, io.run_month())
+                io.write_rejected(rejected_df, cfg.base_uri)
+            step.rows = sum(manifest.rejected.values())
+
+        manifest.extra.update(
+            {
+                "sentences": n_sentences,
+                "partitions": [f"source={s}/month={m}" for s, m in partitions],
+                "seconds": {s.name: s.seconds for s in run.steps},
+            }
         )
-        seconds["write_documents_clean"] = _lap(t)
-        log.info(
-            "preprocess: wrote %d documents_clean rows (%s engine) in %.1fs",
-            manifest.written, engine, seconds["write_documents_clean"],
-        )
-        t = time.monotonic()
-        io.write_partitioned(
-            sentences_df, outputs["sentences"], schemas.PARTITIONS["sentences"], files_per_partition, shuffle=shuffle
-        )
-        seconds["write_sentences"] = _lap(t)
-    finally:
-        if cached_df is not None:
-            cached_df.unpersist()
-    t = time.monotonic()
-    n_sentences = count_rows(spark, outputs["sentences"], partitions)
-    seconds["count_sentences"] = _lap(t)
-    log.info("preprocess: wrote %d sentences in %.1fs", n_sentences, seconds["write_sentences"])
-
-    t = time.monotonic()
-    if manifest.rejected:
-        rejected_df = io.rejected_rows(with_raw_record(marked_df), JOB, run_id, io.run_month())
-        io.write_rejected(rejected_df, cfg.base_uri)
-        log.info("preprocess: wrote %d rejected rows", sum(manifest.rejected.values()))
-    seconds["write_rejected"] = _lap(t)
-
-    manifest.extra.update(
-        {
-            "sentences": n_sentences,
-            "partitions": [f"source={s}/month={m}" for s, m in partitions],
-            "seconds": seconds,
-        }
-    )
-    manifest.close(spark, cfg.base_uri)
     return manifest
-
-
-def _lap(t0: float) -> float:
-    return round(time.monotonic() - t0, 3)

@@ -22,8 +22,6 @@ lines then arrive as one ``broken_quoting`` rejected record whose ``raw`` holds 
 """
 from __future__ import annotations
 
-from typing import Sequence
-
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
