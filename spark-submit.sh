@@ -6,11 +6,14 @@
 #   ./spark-submit.sh ingest --config conf/local.yaml           (local is the default target)
 #   SPARK_MASTER=local[2] ./spark-submit.sh preprocess --sources instagram
 #   ./spark-submit.sh --target emr user_mode --config conf/emr.yaml --as-of 2021-07-01
-#       builds the zip, uploads it, the job script and the config to deploy.artifacts_uri, adds an EMR step
+#       builds the zip, uploads it, the zip of the pure-Python dependencies (snowballstemmer: both on --py-files),
+#       the job script and the config to deploy.artifacts_uri, adds an EMR step
 #       (command-runner.jar + spark-submit --packages ...) to deploy.emr.cluster_id
 #   ./spark-submit.sh --target glue user_mode --config conf/glue.yaml --as-of 2021-07-01
-#       uploads the same artifacts plus the jars, creates or updates the Glue job and starts a run
+#       uploads the package, job script, config and the jars, creates or updates the Glue job (Python
+#       dependencies pip-installed by Glue: --additional-python-modules) and starts a run
 #       (GLUE_NO_START=1: create/update only)
+# The local target runs the workers on $VENV's Python, which has every dependency of setup.py installed.
 #
 # Environment: SPARK_MASTER (default local[*]), SPARK_SUBMIT_OPTS_EXTRA (extra spark-submit flags),
 # VENV (default .venv).

@@ -192,7 +192,7 @@ def test_emr_step_arguments_against_moto(aws_env):
     args = got["Config"]["Args"]
     art = "s3://my-voc-bucket/vocspark-artifacts"
     assert args[:3] == ["spark-submit", "--deploy-mode", "cluster"]
-    assert args[args.index("--py-files") + 1] == f"{art}/python/vocspark.zip"
+    assert args[args.index("--py-files") + 1] == f"{art}/python/vocspark.zip,{art}/python/vocspark-deps.zip"
     assert args[args.index("--files") + 1] == f"{art}/conf/emr.yaml"
     packages = args[args.index("--packages") + 1].split(",")
     assert f"com.johnsnowlabs.nlp:spark-nlp_2.12:{jars.SPARK_NLP_VERSION}" in packages
@@ -223,14 +223,40 @@ def test_workflow_models_come_from_config(glue_cfg):
 
 def test_glue_python_modules_match_setup_pins():
     setup_text = (ROOT / "setup.py").read_text()
-    for pin in d.GLUE_PYTHON_MODULES:
+    for pin in d.GLUE_PYTHON_MODULES + d.EMR_PY_FILES_MODULES:
         assert f'"{pin}"' in setup_text, f"{pin} is not setup.py's pin"
+    assert "snowballstemmer==3.1.1" in d.GLUE_PYTHON_MODULES and "snowballstemmer==3.1.1" in d.EMR_PY_FILES_MODULES
+
+
+def test_deps_zip_makes_the_stemmers_importable_without_site_packages(tmp_path):
+    """EMR's executors import snowballstemmer from the zip on --py-files: a Python without site-packages (-S)
+    imports it from the zip alone and stems as the installed library does."""
+    from vocspark.deploy.__main__ import build_deps_zip
+
+    deps = build_deps_zip(tmp_path / "deps.zip")
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import snowballstemmer; "
+            "print(snowballstemmer.__file__); print(snowballstemmer.stemmer('portuguese').stemWord('devoluções'))")
+    proc = subprocess.run([sys.executable, "-S", "-c", code, str(deps)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    origin, stem = proc.stdout.split()
+    assert origin.startswith(str(deps)) and stem == "devolu"
+    without = subprocess.run([sys.executable, "-S", "-c", "import snowballstemmer"], capture_output=True, timeout=60)
+    assert without.returncode != 0  # the check above could fail: -S alone does not find it
+
+
+def test_deps_zip_refuses_a_version_other_than_the_pin(tmp_path, monkeypatch):
+    from vocspark.deploy.__main__ import build_deps_zip
+
+    monkeypatch.setattr(d, "EMR_PY_FILES_MODULES", ("snowballstemmer==0.0.1",))
+    with pytest.raises(RuntimeError, match=r"snowballstemmer 3\.1\.1 is installed, 0\.0\.1 is pinned"):
+        build_deps_zip(tmp_path / "deps.zip")
 
 
 def test_any_job_script_gets_a_glue_job(glue_cfg, aws_env):
     done = aws.deploy_glue(glue_cfg, REGION, job_names=["generate_demo_data"], with_workflows=False)
     assert done["jobs"] == {"vocspark-generate_demo_data": "created"}
     job = boto3.client("glue", region_name=REGION).get_job(JobName="vocspark-generate_demo_data")["Job"]
-    assert job["DefaultArguments"]["--additional-python-modules"] == "spark-nlp==5.5.3,matplotlib==3.9.4"
+    assert job["DefaultArguments"]["--additional-python-modules"] == (
+        "spark-nlp==5.5.3,matplotlib==3.9.4,snowballstemmer==3.1.1")
     with pytest.raises(ValueError, match="no job script jobs/nope.py"):
         aws.deploy_glue(glue_cfg, REGION, job_names=["nope"], with_workflows=False)

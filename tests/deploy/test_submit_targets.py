@@ -62,11 +62,14 @@ def test_target_emr_uploads_and_adds_the_step(env, endpoint):
                    "--as-of", "2021-07-01")
     assert proc.returncode == 0, proc.stderr[-3000:]
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
-    assert {"art/python/vocspark.zip", "art/jobs/user_mode.py", "art/conf/emr.yaml"} <= keys
+    assert {"art/python/vocspark.zip", "art/python/vocspark-deps.zip", "art/jobs/user_mode.py",
+            "art/conf/emr.yaml"} <= keys
     steps = emr.list_steps(ClusterId=cluster)["Steps"]
     assert len(steps) == 1
     args = steps[0]["Config"]["Args"]
     assert args[0] == "spark-submit" and f"s3://{bucket}/art/jobs/user_mode.py" in args
+    assert args[args.index("--py-files") + 1] == (
+        f"s3://{bucket}/art/python/vocspark.zip,s3://{bucket}/art/python/vocspark-deps.zip")
     assert args[-4:] == ["--set", f"deploy.emr.cluster_id={cluster}", "--as-of", "2021-07-01"]
 
 
@@ -84,6 +87,8 @@ def test_target_glue_creates_the_job_and_starts_a_run(env, endpoint):
     job = glue.get_job(JobName="voctest-user_mode")["Job"]
     assert job["Command"]["ScriptLocation"] == f"s3://{bucket}/art/jobs/user_mode.py"
     assert job["DefaultArguments"]["--extra-py-files"] == f"s3://{bucket}/art/python/vocspark.zip"
+    assert "snowballstemmer==3.1.1" in job["DefaultArguments"]["--additional-python-modules"].split(",")
+    assert "art/python/vocspark-deps.zip" not in keys  # Glue pip-installs the dependencies
     runs = glue.get_job_runs(JobName="voctest-user_mode")["JobRuns"]
     assert len(runs) == 1 and runs[0]["Arguments"]["--as-of"] == "2021-07-01"
 

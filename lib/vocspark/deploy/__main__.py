@@ -8,8 +8,9 @@
   upload    --config conf/glue.yaml [--zip ZIP]
                                            upload every artifact only (before `aws cloudformation deploy`)
   submit    --target emr|glue --zip ZIP <job> [job args]
-                                           upload the package, the job script and its config, then add an EMR
-                                           step (emr) or create/update the Glue job and start a run (glue)
+                                           upload the package, the job script and its config (and for emr the
+                                           zip of the pure-Python dependencies), then add an EMR step (emr) or
+                                           create/update the Glue job and start a run (glue)
 """
 from __future__ import annotations
 
@@ -34,6 +35,34 @@ def build_zip() -> Path:
     base = PROJECT_ROOT / "dist" / f"vocspark-{__version__}"
     base.parent.mkdir(exist_ok=True)
     return Path(shutil.make_archive(str(base), "zip", PROJECT_ROOT / "lib", "vocspark"))
+
+
+def build_deps_zip(path: Path | None = None) -> Path:
+    """``dist/vocspark-deps-<version>.zip``: the pure-Python packages of ``definitions.EMR_PY_FILES_MODULES``
+    (their ``.py`` files, as installed here) for EMR's ``--py-files``. The installed version must be the pinned
+    one, so the cluster runs what the tests ran."""
+    import importlib.metadata
+    import importlib.util
+    import zipfile
+
+    from vocspark import __version__
+    from vocspark.config import PROJECT_ROOT
+
+    out = path or PROJECT_ROOT / "dist" / f"vocspark-deps-{__version__}.zip"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for pin in definitions.EMR_PY_FILES_MODULES:
+            name, _, version = pin.partition("==")
+            installed = importlib.metadata.version(name)
+            if installed != version:
+                raise RuntimeError(f"{name} {installed} is installed, {version} is pinned: run `make install`")
+            spec = importlib.util.find_spec(name)
+            if spec is None or not spec.submodule_search_locations:
+                raise RuntimeError(f"{name} is not an installed package")
+            root = Path(next(iter(spec.submodule_search_locations)))
+            for source in sorted(root.rglob("*.py")):
+                zf.write(source, f"{name}/{source.relative_to(root).as_posix()}")
+    return out
 
 
 def _load(path: str, overrides: list[str]) -> config_mod.Config:
@@ -77,7 +106,8 @@ def submit(target: str, zip_path: Path, job: str, job_args: list[str], start: bo
         raise ValueError(f"{cfg_path}: profile is `{cfg['profile']}`, expected `{target}` for --target {target}")
     config_name = Path(cfg_path).name
     rest = [a for a in _without_config(job_args)]
-    files = aws.artifact_files(zip_path, Path(cfg_path), job, glue=target == "glue")
+    deps_zip = build_deps_zip() if target == "emr" else None  # Glue pip-installs them (--additional-python-modules)
+    files = aws.artifact_files(zip_path, Path(cfg_path), job, glue=target == "glue", deps_zip=deps_zip)
     if target == "glue":
         files[f"conf/glue.yaml"] = Path(cfg_path)  # the jobs' --extra-files names conf/glue.yaml
     aws.upload(files, cfg["deploy"]["artifacts_uri"], cfg["deploy"]["region"])

@@ -27,11 +27,15 @@ def _client(service: str, region: str, session=None):
 
 
 # --------------------------------------------------------------------------- artifacts
-def artifact_files(zip_path: Path, config_path: Path, job: str | None = None, glue: bool = False) -> dict[str, Path]:
+def artifact_files(zip_path: Path, config_path: Path, job: str | None = None, glue: bool = False,
+                   deps_zip: Path | None = None) -> dict[str, Path]:
     """S3 key (under the artifacts prefix) -> local file: the package, the job scripts, the config, the topic
-    mappings and classifier configs present, and for Glue the jars."""
+    mappings and classifier configs present, for Glue the jars, and the pure-Python dependencies' zip when given
+    (EMR's ``--py-files``)."""
     root = PROJECT_ROOT
     files = {d.PACKAGE_KEY: zip_path, f"conf/{config_path.name}": config_path}
+    if deps_zip is not None:
+        files[d.DEPS_KEY] = deps_zip
     scripts = [root / "jobs" / f"{job}.py"] if job else sorted((root / "jobs").glob("*.py"))
     files.update({f"jobs/{p.name}": p for p in scripts})
     for folder in ("topics", "classifiers"):
@@ -154,9 +158,10 @@ def deploy_glue(cfg: dict, region: str | None = None, session=None, job_names: S
 
 # --------------------------------------------------------------------------- EMR
 def emr_step(cfg: dict, job: str, job_args: Sequence[str], config_name: str) -> dict[str, Any]:
-    """An EMR step running ``jobs/<job>.py`` with spark-submit through ``command-runner.jar``: the package on
-    ``--py-files``, the config on ``--files`` (read by the driver from its working directory), the JVM
-    dependencies with ``--packages`` (EMR's own EMRFS serves s3://, so hadoop-aws is not added)."""
+    """An EMR step running ``jobs/<job>.py`` with spark-submit through ``command-runner.jar``: the package and
+    the zip of its pure-Python dependencies (``d.EMR_PY_FILES_MODULES``) on ``--py-files``, the config on
+    ``--files`` (read by the driver from its working directory), the JVM dependencies with ``--packages`` (EMR's
+    own EMRFS serves s3://, so hadoop-aws is not added)."""
     art = d.render(d.artifacts_uri(), d.parameters(cfg))
     packages = ",".join(a.coordinate for a in jars.JARS if a.artifact not in d.S3A_ARTIFACTS)
     args = [
@@ -166,7 +171,7 @@ def emr_step(cfg: dict, job: str, job_args: Sequence[str], config_name: str) -> 
         "--conf", f"spark.jars.excludes={jars.excludes_arg()}",
         "--conf", "spark.sql.sources.partitionOverwriteMode=dynamic",
         "--conf", "spark.sql.session.timeZone=UTC",
-        "--py-files", f"{art}/{d.PACKAGE_KEY}",
+        "--py-files", f"{art}/{d.PACKAGE_KEY},{art}/{d.DEPS_KEY}",
         "--files", f"{art}/conf/{config_name}",
         f"{art}/jobs/{job}.py",
         "--config", config_name,

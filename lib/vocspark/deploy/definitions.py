@@ -28,9 +28,15 @@ from vocspark import jars
 # Glue reaches S3 through its own (EMRFS) file system: hadoop-aws and its SDK bundle are not shipped there.
 S3A_ARTIFACTS = {"hadoop-aws", "aws-java-sdk-bundle"}
 # Python packages of setup.py's RUNTIME that the Glue 5.1 runtime does not provide (pip-installed by Glue at start;
-# tests/deploy checks the pins against setup.py): spark-nlp (preprocess engine sparknlp), matplotlib (report).
-GLUE_PYTHON_MODULES = (f"spark-nlp=={jars.SPARK_NLP_VERSION}", "matplotlib==3.9.4")
+# tests/deploy checks the pins against setup.py): spark-nlp (preprocess engine sparknlp), matplotlib (report),
+# snowballstemmer (text.stem, imported by every preprocess engine).
+GLUE_PYTHON_MODULES = (f"spark-nlp=={jars.SPARK_NLP_VERSION}", "matplotlib==3.9.4", "snowballstemmer==3.1.1")
+# Pure-Python packages of setup.py's RUNTIME shipped to EMR as one zip on --py-files next to the package (so no
+# bootstrap action is needed for them; pins checked against setup.py and against the installed version when the
+# zip is built): snowballstemmer (text.stem).
+EMR_PY_FILES_MODULES = ("snowballstemmer==3.1.1",)
 PACKAGE_KEY = "python/vocspark.zip"  # the package zip (spark-submit.sh builds dist/vocspark-<version>.zip)
+DEPS_KEY = "python/vocspark-deps.zip"  # EMR_PY_FILES_MODULES as installed (deploy's build_deps_zip)
 LAST_DAYS = "7"
 
 
