@@ -3,7 +3,8 @@
 The original system loaded its weekly outputs into Redshift, replacing rows already there with the same date,
 user and text. Here a load is:
 
-1. ``CREATE TABLE IF NOT EXISTS`` the target (DDL from :data:`TABLES`, types both engines accept);
+1. ``CREATE TABLE IF NOT EXISTS`` the target (DDL derived from the table's contract in :mod:`vocspark.schemas`
+   plus a few SQL overrides, see :class:`Table`; types both engines accept);
 2. ``CREATE TABLE <staging> (LIKE <target>)``: a staging table named after the run, with the target's types;
 3. Spark writes the rows to the staging table over JDBC (``write_partitions`` parallel connections);
 4. in ONE transaction: ``DELETE FROM target USING staging`` on the key columns, then ``INSERT INTO target
@@ -32,10 +33,14 @@ import logging
 import os
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping, Sequence
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from vocspark import schemas
 
 log = logging.getLogger(__name__)
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -47,60 +52,116 @@ class WarehouseError(RuntimeError):
 
 
 # --------------------------------------------------------------------------- table definitions
+# Spark type -> SQL type both Redshift and PostgreSQL accept. A string column is VARCHAR(256) (Redshift's
+# default length) unless the table's overrides say otherwise; arrays, maps and structs are stored as text
+# (see ARRAY_AS), since Redshift has no array type.
+SQL_TYPES: dict[type, str] = {
+    T.StringType: "VARCHAR(256)",
+    T.BooleanType: "BOOLEAN",
+    T.ByteType: "SMALLINT",
+    T.ShortType: "SMALLINT",
+    T.IntegerType: "INTEGER",
+    T.LongType: "BIGINT",
+    T.FloatType: "REAL",
+    T.DoubleType: "DOUBLE PRECISION",
+    T.DateType: "DATE",
+    T.TimestampType: "TIMESTAMP",  # UTC (the session time zone): TIMESTAMP WITHOUT TIME ZONE
+}
+# How a column of a nested type is stored: "csv" = the elements' text joined with commas (arrays of atomic
+# values; what the warehouse always held), "json" = JSON text (any nested type). Both are VARCHAR columns:
+# Redshift's SUPER would need JSON_PARSE in the load's INSERT, which the staging copy does not do.
+ARRAY_AS = ("csv", "json")
+NESTED_TEXT_TYPE = "VARCHAR(4096)"
+
+
+def sql_type(data_type: T.DataType) -> str:
+    """The SQL type of a Spark type (no length override): :data:`SQL_TYPES`, DECIMAL(p,s), text for nested."""
+    if isinstance(data_type, T.DecimalType):
+        return f"DECIMAL({data_type.precision},{data_type.scale})"
+    if isinstance(data_type, (T.ArrayType, T.MapType, T.StructType)):
+        return NESTED_TEXT_TYPE
+    try:
+        return SQL_TYPES[type(data_type)]
+    except KeyError:
+        raise WarehouseError(f"no SQL type for Spark type {data_type.simpleString()}: add one to SQL_TYPES "
+                             "or an override for the column") from None
+
+
 @dataclass(frozen=True)
 class Table:
-    """A warehouse table: config name, columns as (name, SQL type), key columns."""
+    """A warehouse table: config name (key under ``warehouse.tables``), its contract (a StructType of
+    :mod:`vocspark.schemas`), key columns, SQL type overrides per column (VARCHAR lengths...) and how nested
+    columns are stored (:data:`ARRAY_AS`). The DDL is derived: :func:`sql_type` of each field (or its
+    override), ``NOT NULL`` when the field is not nullable, and the keys as the primary key."""
 
-    name: str  # key under warehouse.tables
-    columns: tuple[tuple[str, str], ...]
+    name: str
+    schema: T.StructType
     keys: tuple[str, ...]
+    sql_types: Mapping[str, str] = field(default_factory=dict)
+    array_as: str = "csv"
+
+    def __post_init__(self) -> None:
+        names = self.schema.fieldNames()
+        unknown = [c for c in (*self.keys, *self.sql_types) if c not in names]
+        if unknown:
+            raise ValueError(f"warehouse table {self.name}: no column {unknown} in its contract (have: {names})")
+        if self.array_as not in ARRAY_AS:
+            raise ValueError(f"warehouse table {self.name}: array_as must be one of {ARRAY_AS}, got {self.array_as!r}")
 
     @property
     def column_names(self) -> list[str]:
-        return [c for c, _ in self.columns]
+        return self.schema.fieldNames()
+
+    @property
+    def columns(self) -> tuple[tuple[str, str], ...]:
+        """(name, SQL type with ``NOT NULL`` when the contract says so), in contract order."""
+        return tuple(
+            (f.name, self.sql_types.get(f.name) or sql_type(f.dataType)) if f.nullable
+            else (f.name, f"{self.sql_types.get(f.name) or sql_type(f.dataType)} NOT NULL")
+            for f in self.schema.fields
+        )
 
     def ddl(self, qualified: str) -> str:
         cols = ",\n  ".join(f"{c} {t}" for c, t in self.columns)
         return f"CREATE TABLE IF NOT EXISTS {qualified} (\n  {cols},\n  PRIMARY KEY ({', '.join(self.keys)})\n)"
 
+    def to_sql_rows(self, df: DataFrame) -> DataFrame:
+        """``df`` conformed to the contract (strict: a lossy cast fails, see :func:`schemas.conform`) with nested
+        columns turned into their stored text: the rows as the JDBC writer sends them."""
+        conformed = schemas.conform(df, self.schema, strict=True)
+        return conformed.select(*[_stored(f, self.array_as) for f in self.schema.fields])
+
+
+def _stored(field_: T.StructField, array_as: str = "csv") -> Column:
+    col = F.col(field_.name)
+    data_type = field_.dataType
+    if isinstance(data_type, T.ArrayType) and array_as == "csv" and not isinstance(
+            data_type.elementType, (T.ArrayType, T.MapType, T.StructType)):
+        return F.array_join(F.transform(col, lambda x: x.cast("string")), ",").alias(field_.name)
+    if isinstance(data_type, (T.ArrayType, T.MapType, T.StructType)):
+        return F.to_json(col, {"timeZone": "UTC"}).alias(field_.name)
+    return col
+
 
 # VARCHAR lengths are bytes on Redshift (max 65535): text of up to 5000 characters fits in UTF-8.
 PREDICTIONS = Table(
     "predictions",
-    (
-        ("source", "VARCHAR(64) NOT NULL"),
-        ("doc_id", "VARCHAR(128) NOT NULL"),
-        ("user_id", "VARCHAR(256)"),
-        ("created_at", "TIMESTAMP NOT NULL"),  # UTC
-        ("comment_date", "DATE NOT NULL"),  # UTC day of created_at
-        ("text", "VARCHAR(65535)"),  # from documents/, null when the document is not there
-        ("label", "VARCHAR(256)"),
-        ("subject", "VARCHAR(256)"),
-        ("category", "VARCHAR(64)"),
-        ("category_name", "VARCHAR(128)"),
-        ("cluster_ids", "VARCHAR(4096)"),  # per sentence, comma-separated (Redshift has no arrays)
-        ("model", "VARCHAR(128)"),
-        ("model_version", "VARCHAR(128)"),
-        ("month", "CHAR(7) NOT NULL"),
-        ("run_id", "VARCHAR(64) NOT NULL"),
-        ("loaded_at", "TIMESTAMP NOT NULL"),  # UTC
-    ),
+    schemas.WAREHOUSE_PREDICTIONS,
     ("source", "doc_id"),
+    {
+        "source": "VARCHAR(64)",
+        "doc_id": "VARCHAR(128)",
+        "text": "VARCHAR(65535)",
+        "category": "VARCHAR(64)",
+        "category_name": "VARCHAR(128)",
+        "model": "VARCHAR(128)",
+        "model_version": "VARCHAR(128)",
+        "month": "CHAR(7)",
+        "run_id": "VARCHAR(64)",
+    },
+    array_as="csv",  # cluster_ids: per sentence, comma-separated
 )
-USER_SUBJECTS = Table(
-    "user_subjects",
-    (
-        ("user_id", "VARCHAR(256) NOT NULL"),
-        ("as_of", "DATE NOT NULL"),
-        ("moda_30d", "VARCHAR(256)"),
-        ("moda_30d_count", "BIGINT"),
-        ("n_comments_30d", "BIGINT NOT NULL"),
-        ("n_assigned_30d", "BIGINT NOT NULL"),
-        ("run_id", "VARCHAR(64) NOT NULL"),
-        ("loaded_at", "TIMESTAMP NOT NULL"),
-    ),
-    ("user_id", "as_of"),
-)
+USER_SUBJECTS = Table("user_subjects", schemas.WAREHOUSE_USER_SUBJECTS, ("user_id", "as_of"), {"run_id": "VARCHAR(64)"})
 TABLES = {t.name: t for t in (PREDICTIONS, USER_SUBJECTS)}
 
 
@@ -274,7 +335,7 @@ def upsert(spark: SparkSession, df: DataFrame, table: Table, conn: Connection, t
            batch_size: int = 5000, write_partitions: int = 4) -> dict[str, int]:
     """Replace the rows of ``target_table`` whose keys are in ``df`` by ``df``'s rows (see module doc).
 
-    ``df`` must hold exactly ``table.column_names`` with unique keys. Returns ``{"staged", "deleted",
+    ``df`` must hold ``table.column_names`` (typed as the contract: a lossy cast fails) with unique keys. Returns ``{"staged", "deleted",
     "inserted"}``; ``deleted`` counts the rows replaced.
     """
     target = conn.qualified(identifier(target_table, f"warehouse.tables.{table.name}"))
@@ -286,7 +347,7 @@ def upsert(spark: SparkSession, df: DataFrame, table: Table, conn: Connection, t
             execute(jconn, f"CREATE TABLE {staging} (LIKE {target})")
             try:
                 (
-                    df.select(*table.column_names)
+                    table.to_sql_rows(df)
                     .coalesce(write_partitions)
                     .write.format("jdbc")
                     .options(url=conn.url, driver=conn.driver, dbtable=staging, user=conn.user,

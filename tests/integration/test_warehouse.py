@@ -16,11 +16,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from pyspark.sql import types as T
 
 from vocspark import config, io, schemas, warehouse
-from vocspark.analytics import user_mode as um
-from vocspark.jobs import infer_topics
 from vocspark.jobs import load_warehouse as job
 
 pytestmark = pytest.mark.integration
@@ -95,16 +92,12 @@ def prediction(doc_id, user, when, subject, version="v1", source="instagram", cl
             list(clusters), "instagram", version, when.strftime("%Y-%m") if when else "2021-06")
 
 
-def nullable(schema: T.StructType) -> T.StructType:
-    """The contract with every field nullable, so the tests can plant nulls where the job must reject them."""
-    return T.StructType([T.StructField(f.name, f.dataType, True) for f in schema.fields])
-
-
 def write_inputs(spark, base: Path, predictions, subjects, texts) -> None:
-    io.write_partitioned(spark.createDataFrame(predictions, nullable(infer_topics.PREDICTIONS)),
-                         f"{base}/predictions/topics", ["month"])
-    io.write_partitioned(spark.createDataFrame(subjects, nullable(um.USER_SUBJECTS)),
-                         f"{base}/user_subjects", ["as_of"])
+    # the contracts with every field nullable, so the tests can plant nulls where the job must reject them
+    io.write_partitioned(spark.createDataFrame(predictions, schemas.nullable(schemas.PREDICTIONS_TOPICS)),
+                         f"{base}/predictions/topics", schemas.PARTITIONS["predictions_topics"])
+    io.write_partitioned(spark.createDataFrame(subjects, schemas.nullable(schemas.USER_SUBJECTS)),
+                         f"{base}/user_subjects", schemas.PARTITIONS["user_subjects"])
     docs = [{"source": s, "doc_id": d, "user_id": "u", "created_at": at(2021, 6, 1), "month": m, "lang": "pt", "text": t}
             for s, d, m, t in texts]
     docs_df = schemas.conform(spark.createDataFrame(docs, "source string, doc_id string, user_id string, "
@@ -142,6 +135,47 @@ def dump(spark, cfg, table: str, order: str) -> list[tuple]:
         return warehouse.query(jconn, f"SELECT * FROM public.{cfg['warehouse']['tables'][table]} ORDER BY {order}")
 
 
+# information_schema's name of each SQL type the DDL derivation emits (PostgreSQL)
+PG_TYPES = {"VARCHAR": "character varying", "CHAR": "character", "TIMESTAMP": "timestamp without time zone",
+            "DATE": "date", "BIGINT": "bigint", "INTEGER": "integer", "SMALLINT": "smallint", "BOOLEAN": "boolean",
+            "REAL": "real", "DOUBLE PRECISION": "double precision"}
+
+
+def expected_columns(table: warehouse.Table) -> list[tuple]:
+    """(name, information_schema data_type, character length or None, is_nullable) of the derived DDL."""
+    out = []
+    for field, (name, sql) in zip(table.schema.fields, table.columns):
+        base, _, length = sql.replace(" NOT NULL", "").partition("(")
+        is_nullable = "YES" if field.nullable else "NO"
+        out.append((name, PG_TYPES[base], length.rstrip(")") or None, is_nullable))
+    return out
+
+
+def live_columns(spark, cfg, table: str) -> tuple[list[tuple], list[str]]:
+    """The live table's columns as information_schema has them (in column order) and its primary key columns."""
+    target = cfg["warehouse"]["tables"][table]
+    with warehouse.jdbc(spark, warehouse.connection(cfg)) as jconn:
+        columns = warehouse.query(jconn, (
+            "SELECT column_name, data_type, character_maximum_length, is_nullable FROM information_schema.columns "
+            f"WHERE table_schema = 'public' AND table_name = '{target}' ORDER BY ordinal_position"))
+        keys = warehouse.query(jconn, (
+            "SELECT k.column_name FROM information_schema.table_constraints c JOIN information_schema.key_column_usage k "
+            "ON c.constraint_name = k.constraint_name AND c.table_schema = k.table_schema "
+            f"WHERE c.table_schema = 'public' AND c.table_name = '{target}' AND c.constraint_type = 'PRIMARY KEY' "
+            "ORDER BY k.ordinal_position"))
+    return [tuple(r) for r in columns], [r[0] for r in keys]
+
+
+def assert_live_tables_match_the_contracts(spark, cfg) -> None:
+    """The tables the load created hold exactly the columns, types and nullability of the DDL derived from the
+    contracts (schemas.WAREHOUSE_*), in contract order, with the keys as primary key."""
+    for name, table in warehouse.TABLES.items():
+        columns, keys = live_columns(spark, cfg, name)
+        assert columns == expected_columns(table), name
+        assert keys == list(table.keys), name
+        assert [c[0] for c in columns] == table.schema.fieldNames()
+
+
 def staging_tables(spark, cfg) -> list[tuple]:
     with warehouse.jdbc(spark, warehouse.connection(cfg)) as jconn:
         return warehouse.query(jconn, "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%_stg_%'")
@@ -154,6 +188,7 @@ def test_load_then_reload_replaces_rows_and_a_failed_merge_leaves_the_table_unch
     m1 = job.run(spark, cfg, args(run_id="wh1"))
     assert (m1.read, m1.written, m1.rejected, m1.filtered) == (9, 6, {"missing_key": 2, "missing_time": 1}, {})
     assert m1.extra["warehouse"]["predictions"]["staged"] == 4
+    assert_live_tables_match_the_contracts(spark, cfg)
     assert m1.extra["warehouse"]["user_subjects"] == {**m1.extra["warehouse"]["user_subjects"],
                                                      "staged": 2, "deleted": 0, "inserted": 2}
 

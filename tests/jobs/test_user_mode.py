@@ -16,7 +16,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from vocspark import config, io
+from vocspark import config, io, schemas
 from vocspark.analytics import user_mode as um
 from vocspark.jobs import user_mode as job
 
@@ -296,11 +296,13 @@ def predictions_dir(spark, tmp_path_factory) -> Path:
     """JOB_ROWS as predictions/topics Parquet (month partitions, a null month for the row without time)."""
     base = tmp_path_factory.mktemp("predictions")
     full = [
-        (f"c{i}", user, ts, f"label{i % 3}", subject, "cat", [i % 4, 7], "v1" if i % 2 else "v2",
-         ts.strftime("%Y-%m") if ts else None)
+        ("instagram", f"c{i}", user, ts, f"label{i % 3}", subject, "cat", "Category", [i % 4, 7], "instagram",
+         "v1" if i % 2 else "v2", ts.strftime("%Y-%m") if ts else None)
         for i, (user, ts, subject) in enumerate(JOB_ROWS)
     ]
-    df = spark.createDataFrame(full, um.PREDICTIONS_TOPICS)
+    # the contract, loosened where the job must reject (no user, no time) or tolerate (no month) a null
+    read_side = schemas.nullable(schemas.PREDICTIONS_TOPICS, ["user_id", "created_at", "month"])
+    df = spark.createDataFrame(full, read_side)
     io.write_partitioned(df, (base / "topics").as_uri(), ["month"])
     return base / "topics"
 
@@ -334,8 +336,13 @@ def test_job_as_of_end_to_end_reconciles_and_reruns_the_same(spark, job_base):
     assert manifest["extra"]["window"] == {"start": "2021-06-01T00:00:00+00:00", "end_excluded": "2021-07-01T00:00:00+00:00"}
     assert manifest["extra"]["model_versions"] == ["v1", "v2"]
 
+    assert [s["name"] for s in manifest["extra"]["steps"]] == ["count_and_write", "read_back", "write_rejected"]
+    assert manifest["extra"]["steps"][0]["rows"] == m1.read
+
     out_dir = job_base / "user_subjects"
     assert sorted(p.name for p in out_dir.glob("as_of=*")) == ["as_of=2021-07-01"]
+    stored = spark.read.parquet(out_dir.as_uri()).schema  # as_of comes back from the path, as a date
+    assert [(f.name, f.dataType) for f in stored.fields] == [(f.name, f.dataType) for f in schemas.USER_SUBJECTS.fields]
     before = io.read_dataset(spark, out_dir.as_uri()).collect()
     assert by_user(before, D) == reference(HISTORY_ROWS, D)
 
@@ -345,6 +352,7 @@ def test_job_as_of_end_to_end_reconciles_and_reruns_the_same(spark, job_base):
     raw = {r["reason"]: json.loads(r["raw"]) for r in rejected}
     assert raw["missing_user"]["created_at"].startswith("2021-06-28T00:00:00") and "user_id" not in raw["missing_user"]
     assert raw["missing_time"]["user_id"] == "u1" and raw["missing_time"]["cluster_ids"][1] == 7
+    assert raw["missing_time"]["source"] == "instagram"  # the prediction's own source stays in the row
 
     m2 = run_job(spark, cfg, "r2", as_of="2021-07-01")
     assert (m2.read, m2.written, m2.rejected, m2.filtered) == (m1.read, m1.written, m1.rejected, m1.filtered)

@@ -34,35 +34,12 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-VERTEX = T.StructType([
-    T.StructField("id", T.StringType(), False),
-    T.StructField("type", T.StringType(), False),
-    T.StructField("name", T.StringType(), True),
-    T.StructField("user_id", T.StringType(), True),
-    T.StructField("product_id", T.StringType(), True),
-    T.StructField("product_parent", T.StringType(), True),
-    T.StructField("product_title", T.StringType(), True),
-    T.StructField("product_category", T.StringType(), True),
-    T.StructField("doc_id", T.StringType(), True),
-    T.StructField("star_rating", T.IntegerType(), True),
-    T.StructField("helpful_votes", T.IntegerType(), True),
-    T.StructField("total_votes", T.IntegerType(), True),
-    T.StructField("verified_purchase", T.BooleanType(), True),
-    T.StructField("created_at", T.TimestampType(), True),
-    T.StructField("month", T.StringType(), True),
-    T.StructField("reviews", T.LongType(), True),
-])
-EDGE = T.StructType([
-    T.StructField("id", T.StringType(), False),
-    T.StructField("src", T.StringType(), False),
-    T.StructField("dst", T.StringType(), False),
-    T.StructField("relationship", T.StringType(), False),
-    T.StructField("created_at", T.TimestampType(), True),
-    T.StructField("reviews", T.LongType(), True),
-    T.StructField("verified_purchase", T.BooleanType(), True),
-    T.StructField("confidence", T.DoubleType(), True),
-    T.StructField("model_version", T.StringType(), True),
-])
+from vocspark import schemas
+
+# The contracts live in vocspark.schemas; these names stay for the callers (jobs/graph_export.py, tests).
+VERTEX = schemas.GRAPH_VERTEX
+EDGE = schemas.GRAPH_EDGE
+MISMATCH = schemas.GRAPH_MISMATCH
 VERTEX_TYPES = ("customer", "product", "review", "product_category")
 RELATIONSHIPS = ("WROTE", "BOUGHT", "REVIEWED", "ASSIGNED", "PREDICTED")
 
@@ -90,10 +67,8 @@ def _id(prefix: str, *cols: str) -> Column:
 
 
 def _conform(df: DataFrame, schema: T.StructType) -> DataFrame:
-    have = set(df.columns)
-    return df.select(*[
-        (F.col(f.name) if f.name in have else F.lit(None)).cast(f.dataType).alias(f.name) for f in schema.fields
-    ])
+    """The contract's columns (absent ones null); strict: every column is already typed, a lossy cast is a bug."""
+    return schemas.conform(df, schema, strict=True)
 
 
 def latest_predictions(predictions_df: DataFrame) -> DataFrame:
@@ -109,7 +84,7 @@ def latest_predictions(predictions_df: DataFrame) -> DataFrame:
 
 
 def vertices(reviews_df: DataFrame) -> DataFrame:
-    """Every vertex of the valid reviews, in the :data:`VERTEX` contract."""
+    """Every vertex of the valid reviews, in the :data:`vocspark.schemas.GRAPH_VERTEX` contract."""
     customers = reviews_df.groupBy("user_id").agg(F.count(F.lit(1)).alias("reviews")).select(
         _id("customer:", "user_id").alias("id"), F.lit("customer").alias("type"), F.col("user_id").alias("name"),
         "user_id", "reviews")
@@ -125,13 +100,13 @@ def vertices(reviews_df: DataFrame) -> DataFrame:
     categories = reviews_df.groupBy("product_category").agg(F.count(F.lit(1)).alias("reviews")).select(
         _id("category:", "product_category").alias("id"), F.lit("product_category").alias("type"),
         F.col("product_category").alias("name"), "product_category", "reviews")
-    parts = [_conform(df, VERTEX) for df in (customers, products, reviews, categories)]
+    parts = [_conform(df, schemas.GRAPH_VERTEX) for df in (customers, products, reviews, categories)]
     return parts[0].unionByName(parts[1]).unionByName(parts[2]).unionByName(parts[3])
 
 
 def edges(reviews_df: DataFrame, predicted_df: DataFrame | None = None) -> DataFrame:
-    """Every edge, in the :data:`EDGE` contract; ``predicted_df`` from :func:`latest_predictions` (None: no
-    PREDICTED edges)."""
+    """Every edge, in the :data:`vocspark.schemas.GRAPH_EDGE` contract; ``predicted_df`` from
+    :func:`latest_predictions` (None: no PREDICTED edges)."""
     wrote = reviews_df.select(
         _id("wrote:", "doc_id").alias("id"), _id("customer:", "user_id").alias("src"),
         _id("review:", "doc_id").alias("dst"), F.lit("WROTE").alias("relationship"), "created_at")
@@ -147,13 +122,13 @@ def edges(reviews_df: DataFrame, predicted_df: DataFrame | None = None) -> DataF
     assigned = reviews_df.groupBy("product_id", "product_category").agg(F.count(F.lit(1)).alias("reviews")).select(
         _id("assigned:", "product_id", "product_category").alias("id"), _id("product:", "product_id").alias("src"),
         _id("category:", "product_category").alias("dst"), F.lit("ASSIGNED").alias("relationship"), "reviews")
-    parts = [_conform(df, EDGE) for df in (wrote, bought, reviewed, assigned)]
+    parts = [_conform(df, schemas.GRAPH_EDGE) for df in (wrote, bought, reviewed, assigned)]
     if predicted_df is not None:
         joined = reviews_df.select("source", "doc_id").join(predicted_df, ["source", "doc_id"], "inner")
         parts.append(_conform(joined.select(
             _id("predicted:", "doc_id").alias("id"), _id("review:", "doc_id").alias("src"),
             _id("category:", "prediction").alias("dst"), F.lit("PREDICTED").alias("relationship"),
-            "confidence", "model_version"), EDGE))
+            "confidence", "model_version"), schemas.GRAPH_EDGE))
     out = parts[0]
     for part in parts[1:]:
         out = out.unionByName(part)
@@ -168,7 +143,7 @@ def predicted_categories(reviews_df: DataFrame, predicted_df: DataFrame) -> Data
     return _conform(extra.select(
         _id("category:", "prediction").alias("id"), F.lit("product_category").alias("type"),
         F.col("prediction").alias("name"), F.col("prediction").alias("product_category"),
-        F.lit(0).cast(T.LongType()).alias("reviews")), VERTEX)
+        F.lit(0).cast(T.LongType()).alias("reviews")), schemas.GRAPH_VERTEX)
 
 
 def neptune_vertices(vertices_df: DataFrame, vertex_type: str) -> DataFrame:
@@ -219,15 +194,3 @@ def mismatch_ranking(reviews_df: DataFrame, predicted_df: DataFrame) -> DataFram
     order = Window.orderBy(F.desc("mismatch_share"), F.desc("mean_confidence"), F.asc("product_id"))
     return ranked.withColumn("rank", F.row_number().over(order))
 
-
-MISMATCH = T.StructType([
-    T.StructField("product_id", T.StringType(), True),
-    T.StructField("product_title", T.StringType(), True),
-    T.StructField("assigned_category", T.StringType(), True),
-    T.StructField("top_predicted_category", T.StringType(), True),
-    T.StructField("n_predicted", T.LongType(), True),
-    T.StructField("n_mismatch", T.LongType(), True),
-    T.StructField("mismatch_share", T.DoubleType(), True),
-    T.StructField("mean_confidence", T.DoubleType(), True),
-    T.StructField("rank", T.IntegerType(), True),
-])

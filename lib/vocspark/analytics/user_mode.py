@@ -41,67 +41,20 @@ from typing import Iterable
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
+
+from vocspark import schemas
 
 WINDOW_DAYS = 30
 MICROS_PER_DAY = 86_400 * 1_000_000
 EPOCH = dt.date(1970, 1, 1)
 UNASSIGNED = "unassigned"
 
-# --------------------------------------------------------------------------- contracts
-# Input: predictions/topics/month=yyyy-MM/ written by infer_topics, one row per comment.
-PREDICTIONS_TOPICS = T.StructType(
-    [
-        T.StructField("doc_id", T.StringType(), True),
-        T.StructField("user_id", T.StringType(), True),
-        T.StructField("created_at", T.TimestampType(), True),  # UTC
-        T.StructField("label", T.StringType(), True),
-        T.StructField("subject", T.StringType(), True),  # null or "unassigned" = no subject
-        T.StructField("category", T.StringType(), True),
-        T.StructField("cluster_ids", T.ArrayType(T.IntegerType(), True), True),
-        T.StructField("model_version", T.StringType(), True),
-        T.StructField("month", T.StringType(), True),  # partition column, yyyy-MM of created_at (UTC)
-    ]
-)
+# --------------------------------------------------------------------------- contracts (in vocspark.schemas)
+# Input: predictions/topics/month=yyyy-MM/ written by infer_topics (schemas.PREDICTIONS_TOPICS), one row per
+# comment; outputs: schemas.USER_SUBJECTS, USER_SUBJECTS_HISTORY, USER_SUBJECTS_PER_COMMENT.
 # The columns user_mode reads (Parquet column pruning keeps the scan to these).
 PREDICTION_COLUMNS = ["doc_id", "user_id", "created_at", "subject", "model_version", "month"]
-
-_RESULT_FIELDS = [
-    T.StructField("moda_30d", T.StringType(), True),
-    T.StructField("moda_30d_count", T.LongType(), True),
-    T.StructField("n_comments_30d", T.LongType(), False),
-    T.StructField("n_assigned_30d", T.LongType(), False),
-]
-# user_subjects/as_of=yyyy-MM-dd/
-USER_SUBJECTS = T.StructType(
-    [T.StructField("user_id", T.StringType(), False), *_RESULT_FIELDS, T.StructField("as_of", T.DateType(), False)]
-)
-# user_subjects_history/month=yyyy-MM/as_of=yyyy-MM-dd/ (month of as_of)
-USER_SUBJECTS_HISTORY = T.StructType(
-    [
-        T.StructField("user_id", T.StringType(), False),
-        *_RESULT_FIELDS,
-        T.StructField("month", T.StringType(), False),
-        T.StructField("as_of", T.DateType(), False),
-    ]
-)
-# user_subjects_per_comment/month=yyyy-MM/as_of=yyyy-MM-dd/ (as_of = the comment's UTC day)
-USER_SUBJECTS_PER_COMMENT = T.StructType(
-    [
-        T.StructField("doc_id", T.StringType(), True),
-        T.StructField("user_id", T.StringType(), False),
-        T.StructField("created_at", T.TimestampType(), False),
-        *_RESULT_FIELDS,
-        T.StructField("month", T.StringType(), False),
-        T.StructField("as_of", T.DateType(), False),
-    ]
-)
-PARTITIONS = {
-    "user_subjects": ["as_of"],
-    "user_subjects_history": ["month", "as_of"],
-    "user_subjects_per_comment": ["month", "as_of"],
-}
-RESULT_COLUMNS = [f.name for f in _RESULT_FIELDS]
+RESULT_COLUMNS = [f.name for f in schemas.USER_MODE_RESULT]
 
 
 # --------------------------------------------------------------------------- days and instants (UTC, in Python)

@@ -15,27 +15,41 @@ Manifest counts (they reconcile, over both tables): ``read`` = input rows; ``rej
 seen more than once in the input: the row of the latest model version, then the latest month, is kept);
 ``written`` = rows upserted. ``extra.warehouse`` holds per table the rows staged, replaced and inserted. A run
 fails (after writing its manifest) if the rows staged in the warehouse differ from the rows counted as written.
+
+The rows are conformed strictly to the warehouse contracts (``schemas.WAREHOUSE_*``, from which the DDL is
+derived): a value that would be lost by a cast fails the load, naming the column and the value.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import logging
-import time
 from dataclasses import dataclass
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from vocspark import io, schemas, warehouse
-from vocspark.analytics import user_mode as um
+from vocspark import args as args_mod
+from vocspark import io, runtime, schemas, warehouse
 from vocspark.config import Config
-from vocspark.jobs import infer_topics
+from vocspark.runtime import JobRun
 
 log = logging.getLogger(__name__)
 JOB = "load_warehouse"
 TABLE_NAMES = ("predictions", "user_subjects")
+
+
+@dataclass(frozen=True)
+class Options(runtime.Options):
+    """``--tables``, ``--predictions``, the prediction months (``--months`` or ``--last-days`` before ``--as-of``,
+    see :func:`vocspark.args.selected_months`) and ``--as-of`` (the user_subjects day)."""
+
+    tables: str | None = None
+    predictions: str | None = "topics"
+    months: str | None = None
+    last_days: int | None = None
+    as_of: str | None = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,13 +89,18 @@ def keep_latest_per_key(df: DataFrame, keys: list[str], order: list) -> DataFram
     return df.withColumn(io.OUTCOME, F.when(is_duplicate, io.filtered("duplicate_key")).otherwise(F.col(io.OUTCOME)))
 
 
+def _raw(schema) -> F.Column:
+    """The input row (the columns of its contract) as JSON, instants in UTC."""
+    return F.to_json(F.struct(*[F.col(f.name) for f in schema.fields]), {"timeZone": "UTC"})
+
+
 def stage_predictions(predictions_df: DataFrame, documents_df: DataFrame | None, run_id: str) -> DataFrame:
-    """Prediction rows -> warehouse rows plus ``_outcome`` and ``raw`` (the input row as JSON)."""
-    raw = F.to_json(F.struct(*[F.col(f.name) for f in infer_topics.PREDICTIONS.fields]), {"timeZone": "UTC"})
+    """Prediction rows -> rows of ``schemas.WAREHOUSE_PREDICTIONS`` plus ``_outcome`` and ``raw`` (the input row
+    as JSON). ``cluster_ids`` stays an array: the warehouse table stores it as text (:class:`warehouse.Table`)."""
     missing_key = F.col("source").isNull() | F.col("doc_id").isNull()
     marked_df = predictions_df.select(
         "*",
-        raw.alias("raw"),
+        _raw(schemas.PREDICTIONS_TOPICS).alias("raw"),
         io.first_outcome(
             (missing_key, io.reject("missing_key")), (F.col("created_at").isNull(), io.reject("missing_time"))
         ).alias(io.OUTCOME),
@@ -92,28 +111,25 @@ def stage_predictions(predictions_df: DataFrame, documents_df: DataFrame | None,
         marked_df = marked_df.join(texts_df, on=["source", "doc_id"], how="left")
     else:
         marked_df = marked_df.withColumn("text", F.lit(None).cast("string"))
+    loaded = {
+        "comment_date": F.to_date(F.col("created_at")),  # session time zone is UTC
+        "run_id": F.lit(run_id),
+        "loaded_at": F.current_timestamp(),
+    }
     return marked_df.select(
-        *[F.col(c) for c in ("source", "doc_id", "user_id", "created_at")],
-        F.to_date(F.col("created_at")).alias("comment_date"),  # session time zone is UTC
-        F.col("text"),
-        *[F.col(c) for c in ("label", "subject", "category", "category_name")],
-        F.array_join(F.transform(F.col("cluster_ids"), lambda c: c.cast("string")), ",").alias("cluster_ids"),
-        *[F.col(c) for c in ("model", "model_version", "month")],
-        F.lit(run_id).alias("run_id"),
-        F.current_timestamp().alias("loaded_at"),
+        *[(loaded[c] if c in loaded else F.col(c)).alias(c) for c in schemas.WAREHOUSE_PREDICTIONS.fieldNames()],
         F.col("raw"),
         F.col(io.OUTCOME),
     )
 
 
 def stage_user_subjects(subjects_df: DataFrame, run_id: str) -> DataFrame:
-    raw = F.to_json(F.struct(*[F.col(f.name) for f in um.USER_SUBJECTS.fields]), {"timeZone": "UTC"})
+    """user_subjects rows -> rows of ``schemas.WAREHOUSE_USER_SUBJECTS`` plus ``_outcome`` and ``raw``."""
     missing_key = F.col("user_id").isNull() | F.col("as_of").isNull()
+    loaded = {"run_id": F.lit(run_id), "loaded_at": F.current_timestamp()}
     return subjects_df.select(
-        *[F.col(c) for c in warehouse.USER_SUBJECTS.column_names if c not in ("run_id", "loaded_at")],
-        F.lit(run_id).alias("run_id"),
-        F.current_timestamp().alias("loaded_at"),
-        raw.alias("raw"),
+        *[(loaded[c] if c in loaded else F.col(c)).alias(c) for c in schemas.WAREHOUSE_USER_SUBJECTS.fieldNames()],
+        _raw(schemas.USER_SUBJECTS).alias("raw"),
         io.first_outcome((missing_key, io.reject("missing_key"))).alias(io.OUTCOME),
     ).transform(keep_latest_per_key, ["user_id", "as_of"], [F.col("n_comments_30d").desc_nulls_last()])
 
@@ -125,17 +141,20 @@ class Input:
     staged_df: DataFrame
 
 
-def read_inputs(spark: SparkSession, cfg: Config, args: argparse.Namespace, tables: list[str],
-                run_id: str) -> tuple[dict[str, str], list[Input]]:
-    model = getattr(args, "predictions", None) or "topics"
-    uris = {"predictions": cfg.uri("predictions", model), "user_subjects": cfg.uri("user_subjects")}
-    input_keys = {"predictions": f"predictions.{model}", "user_subjects": "user_subjects"}
-    inputs = {input_keys[t]: uris[t] for t in tables}
-    io.require_inputs(spark, inputs)  # fail before any write, naming the path
+def input_uris(cfg: Config, options: Options, tables: list[str]) -> dict[str, str]:
+    """The inputs of the selected tables, by manifest key (``predictions.<model>``, ``user_subjects``)."""
+    model = options.predictions or "topics"
+    uris = {f"predictions.{model}": cfg.uri("predictions", model), "user_subjects": cfg.uri("user_subjects")}
+    return {key: uri for key, uri in uris.items() if key.split(".")[0] in tables}
+
+
+def read_inputs(spark: SparkSession, cfg: Config, options: Options, tables: list[str], run_id: str) -> list[Input]:
+    """The staged rows of each selected table (lazy: nothing is read until they are counted)."""
+    uris = {key.split(".")[0]: uri for key, uri in input_uris(cfg, options, tables).items()}
     out = []
     if "predictions" in tables:
-        months = infer_topics.months_to_score(args)
-        predictions_df = io.read_dataset(spark, uris["predictions"], infer_topics.PREDICTIONS)
+        months = args_mod.selected_months(options)
+        predictions_df = io.read_dataset(spark, uris["predictions"], schemas.PREDICTIONS_TOPICS)
         documents_uri = cfg.uri("documents")
         documents_df = None
         if io.path_exists(spark, documents_uri):
@@ -148,59 +167,62 @@ def read_inputs(spark: SparkSession, cfg: Config, args: argparse.Namespace, tabl
         out.append(Input(warehouse.PREDICTIONS, uris["predictions"],
                          stage_predictions(predictions_df, documents_df, run_id)))
     if "user_subjects" in tables:
-        day = as_of_date(getattr(args, "as_of", None))
-        subjects_df = io.read_dataset(spark, uris["user_subjects"], um.USER_SUBJECTS).where(F.col("as_of") == F.lit(day))
+        day = as_of_date(options.as_of)
+        subjects_df = io.read_dataset(spark, uris["user_subjects"], schemas.USER_SUBJECTS).where(F.col("as_of") == F.lit(day))
         out.append(Input(warehouse.USER_SUBJECTS, uris["user_subjects"], stage_user_subjects(subjects_df, run_id)))
-    return inputs, out
+    return out
 
 
 # --------------------------------------------------------------------------- the run
-def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manifest:
-    tables = selected_tables(getattr(args, "tables", None))
-    run_id = getattr(args, "run_id", None) or io.new_run_id()
+def run(spark: SparkSession, cfg: Config, args: argparse.Namespace | Options) -> io.Manifest:
+    options = runtime.options_from(args, Options)
+    tables = selected_tables(options.tables)
     conn = warehouse.connection(cfg)  # fail fast on missing settings or secret, before reading anything
-    inputs, staged = read_inputs(spark, cfg, args, tables, run_id)
     targets = {t: cfg["warehouse"]["tables"][t] for t in tables}
-    manifest = io.Manifest(
-        JOB, run_id, args={k: v for k, v in vars(args).items() if k != "JOB_NAME"}, inputs=inputs,
-        outputs={f"warehouse.{t}": f"{conn.url}#{conn.qualified(name)}" for t, name in targets.items()},
-    )
-    manifest.extra["warehouse"] = {}
     mismatch = []
-    for item in staged:
-        t0 = time.monotonic()
-        staged_df = item.staged_df.persist(StorageLevel.MEMORY_AND_DISK)
-        try:
-            counts = io.outcome_counts(staged_df)
-            manifest.add_counts(counts)
-            written = sum(r["n"] for r in counts if r["outcome"] == "written")
-            n_rejected = sum(r["n"] for r in counts if r["outcome"] == "rejected")
-            if n_rejected:
-                rejected_df = io.rejected_rows(
-                    staged_df.withColumn("source", F.lit(item.table.name)).withColumn("source_file", F.lit(item.uri)),
-                    JOB, run_id, io.run_month(),
-                )
-                io.write_rejected(rejected_df, cfg.base_uri)
-            rows_df = staged_df.where(F.col(io.OUTCOME).isNull()).select(*item.table.column_names)
-            result = {"staged": 0, "deleted": 0, "inserted": 0}
-            if written:
-                result = warehouse.upsert(
-                    spark, rows_df, item.table, conn, targets[item.table.name], run_id,
-                    cfg["warehouse"]["batch_size"], cfg["warehouse"]["write_partitions"],
-                )
-            else:
-                log.warning("load_warehouse: no %s rows to load", item.table.name)
-            result["seconds"] = round(time.monotonic() - t0, 3)
-            manifest.extra["warehouse"][item.table.name] = result
-            if result["staged"] != written:
-                mismatch.append(f"{item.table.name}: staged {result['staged']} != written {written}")
-            log.info("load_warehouse %s: %d rows upserted (%d replaced), %d rejected in %.1fs", item.table.name,
-                     written, result["deleted"], n_rejected, result["seconds"])
-        finally:
-            staged_df.unpersist()
-    if any(manifest.rejected.values()):
-        manifest.outputs["rejected"] = f"{cfg.base_uri.rstrip('/')}/rejected"
-    manifest.close(spark, cfg.base_uri)
+    with JobRun(spark, cfg, JOB, options, inputs=input_uris(cfg, options, tables)) as run:  # inputs checked first
+        manifest = run.manifest
+        manifest.outputs = {f"warehouse.{t}": f"{conn.url}#{conn.qualified(name)}" for t, name in targets.items()}
+        manifest.extra["warehouse"] = {}
+        for item in read_inputs(spark, cfg, options, tables, run.run_id):
+            name = item.table.name
+            staged_df = item.staged_df.persist(StorageLevel.MEMORY_AND_DISK)
+            try:
+                with run.step(f"stage_{name}") as step:
+                    counts = io.outcome_counts(staged_df)
+                    manifest.add_counts(counts)
+                    written = sum(r["n"] for r in counts if r["outcome"] == "written")
+                    n_rejected = sum(r["n"] for r in counts if r["outcome"] == "rejected")
+                    step.rows = sum(r["n"] for r in counts)
+                if n_rejected:
+                    with run.step(f"write_rejected_{name}") as step:
+                        rejected_df = io.rejected_rows(
+                            staged_df.withColumn("source", F.lit(name)).withColumn("source_file", F.lit(item.uri)),
+                            JOB, run.run_id, io.run_month(),
+                        )
+                        io.write_rejected(rejected_df, cfg.base_uri)
+                        step.rows = n_rejected
+                with run.step(f"upsert_{name}") as step:
+                    rows_df = staged_df.where(F.col(io.OUTCOME).isNull())
+                    result = {"staged": 0, "deleted": 0, "inserted": 0}
+                    if written:
+                        result = warehouse.upsert(
+                            spark, rows_df, item.table, conn, targets[name], run.run_id,
+                            cfg["warehouse"]["batch_size"], cfg["warehouse"]["write_partitions"],
+                        )
+                    else:
+                        log.warning("load_warehouse: no %s rows to load", name)
+                    step.rows = result["staged"]
+                result["seconds"] = step.seconds
+                manifest.extra["warehouse"][name] = result
+                if result["staged"] != written:
+                    mismatch.append(f"{name}: staged {result['staged']} != written {written}")
+                log.info("load_warehouse %s: %d rows upserted (%d replaced), %d rejected", name, written,
+                         result["deleted"], n_rejected)
+            finally:
+                staged_df.unpersist()
+        if any(manifest.rejected.values()):
+            manifest.outputs["rejected"] = f"{cfg.base_uri.rstrip('/')}/rejected"
     if mismatch:
-        raise io.ReconciliationError(f"load_warehouse run {run_id}: " + "; ".join(mismatch))
+        raise io.ReconciliationError(f"load_warehouse run {run.run_id}: " + "; ".join(mismatch))
     return manifest

@@ -35,7 +35,6 @@ import argparse
 import datetime as dt
 import json
 import logging
-import time
 import uuid
 from dataclasses import dataclass
 
@@ -43,17 +42,30 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
-from vocspark import io, schemas
+from vocspark import io, runtime, schemas
 from vocspark.analytics import user_mode as um
 from vocspark.config import Config
+from vocspark.runtime import JobRun
 
 log = logging.getLogger(__name__)
 JOB = "user_mode"
 OUTPUT_SCHEMAS = {
-    "user_subjects": um.USER_SUBJECTS,
-    "user_subjects_history": um.USER_SUBJECTS_HISTORY,
-    "user_subjects_per_comment": um.USER_SUBJECTS_PER_COMMENT,
+    "user_subjects": schemas.USER_SUBJECTS,
+    "user_subjects_history": schemas.USER_SUBJECTS_HISTORY,
+    "user_subjects_per_comment": schemas.USER_SUBJECTS_PER_COMMENT,
 }
+
+
+@dataclass(frozen=True)
+class Options(runtime.Options):
+    """The mode (``--as-of`` | ``--history-from``/``--history-to`` | ``--per-comment``, see :func:`plan_run`)
+    and ``--predictions`` (predictions/<name>/ to read). Dates as ``yyyy-MM-dd`` text or dates."""
+
+    as_of: str | dt.date | None = None
+    history_from: str | dt.date | None = None
+    history_to: str | dt.date | None = None
+    per_comment: bool = False
+    predictions: str | None = "topics"
 
 
 # --------------------------------------------------------------------------- arguments
@@ -110,11 +122,12 @@ class Plan:
         return Plan(self.mode, date_from, date_to, self.output)
 
 
-def plan_run(args: argparse.Namespace, today: dt.date | None = None) -> Plan:
-    as_of = parse_date(getattr(args, "as_of", None))
-    date_from = parse_date(getattr(args, "history_from", None))
-    date_to = parse_date(getattr(args, "history_to", None))
-    per_comment = bool(getattr(args, "per_comment", False))
+def plan_run(args: argparse.Namespace | Options, today: dt.date | None = None) -> Plan:
+    options = runtime.options_from(args, Options)
+    as_of = parse_date(options.as_of)
+    date_from = parse_date(options.history_from)
+    date_to = parse_date(options.history_to)
+    per_comment = bool(options.per_comment)
     if (date_from is None) != (date_to is None):
         raise ValueError("--history-from and --history-to go together")
     if date_from is not None and date_from > date_to:
@@ -134,7 +147,7 @@ def read_predictions(spark: SparkSession, uri: str, months: list[str] | None = N
                      columns: list[str] | None = None) -> DataFrame:
     """Predictions rows (``columns``, default :data:`PREDICTION_COLUMNS`) of ``months`` (None = all), plus rows
     stored without a month. The filter is on the partition column, so other months are not listed or read."""
-    df = io.read_dataset(spark, uri, um.PREDICTIONS_TOPICS)
+    df = io.read_dataset(spark, uri, schemas.PREDICTIONS_TOPICS)  # Spark reads every column as nullable
     if months is not None:
         df = df.where(F.col("month").isin(months) | F.col("month").isNull())
     return df.select(*[F.col(c) for c in (columns or um.PREDICTION_COLUMNS)])
@@ -159,10 +172,11 @@ def mark_outcomes(df: DataFrame, start_micros: int, end_micros: int) -> DataFram
 
 
 def with_raw(df: DataFrame, source: str) -> DataFrame:
-    """``raw`` (the row as JSON, instants in UTC), ``source`` and ``source_file`` for the rejected contract."""
-    row = F.struct(*[F.col(f.name) for f in um.PREDICTIONS_TOPICS.fields])
+    """``raw`` (the row as JSON, instants in UTC), ``source`` (replacing the prediction's own, which stays in
+    ``raw``) and ``source_file`` for the rejected contract."""
+    row = F.struct(*[F.col(f.name) for f in schemas.PREDICTIONS_TOPICS.fields if f.name in df.columns])
     return df.select(
-        "*",
+        *[F.col(c) for c in df.columns if c != "source"],
         F.to_json(row, {"timeZone": "UTC"}).alias("raw"),
         F.lit(source).alias("source"),
         F.input_file_name().alias("source_file"),
@@ -228,13 +242,13 @@ def results(kept_df: DataFrame, plan: Plan) -> tuple[DataFrame, DataFrame | None
     day) that the caller unpersists after the write."""
     if plan.mode == "as_of":
         out_df = um.user_subjects_as_of(kept_df, plan.date_from)
-        return schemas.conform(out_df, um.USER_SUBJECTS), None
+        return schemas.conform(out_df, schemas.USER_SUBJECTS, strict=True), None
     daily_df = um.daily_subject_counts(kept_df, plan.date_from, plan.date_to).persist(StorageLevel.MEMORY_AND_DISK)
     if plan.mode == "history":
         out_df = um.history_from_daily(daily_df, plan.date_from, plan.date_to)
     else:
         out_df = um.per_comment_from_daily(kept_df, daily_df, plan.date_from, plan.date_to)
-    return schemas.conform(out_df, OUTPUT_SCHEMAS[plan.output]), daily_df
+    return schemas.conform(out_df, OUTPUT_SCHEMAS[plan.output], strict=True), daily_df
 
 
 def write_output(staged_df: DataFrame, output_uri: str, plan: Plan) -> int | None:
@@ -242,7 +256,7 @@ def write_output(staged_df: DataFrame, output_uri: str, plan: Plan) -> int | Non
     of the daily table has a row on some day of the range), counted before the daily table is dropped."""
     out_df, daily_df = results(staged_df.where(F.col(io.OUTCOME).isNull()), plan)
     try:
-        io.write_partitioned(out_df, output_uri, um.PARTITIONS[plan.output])
+        io.write_partitioned(out_df, output_uri, schemas.PARTITIONS[plan.output])
         return daily_df.select("user_id").distinct().count() if plan.mode == "history" else None
     finally:
         if daily_df is not None:
@@ -250,85 +264,66 @@ def write_output(staged_df: DataFrame, output_uri: str, plan: Plan) -> int | Non
 
 
 # --------------------------------------------------------------------------- the run
-class _Laps:
-    """Seconds per step of a run, for the log and the manifest."""
+def run(spark: SparkSession, cfg: Config, args: argparse.Namespace | Options) -> io.Manifest:
+    options = runtime.options_from(args, Options)
+    plan = plan_run(options)
+    model = options.predictions or "topics"
+    input_uri, output_uri = cfg.uri("predictions", model), cfg.uri(plan.output)
+    with JobRun(spark, cfg, JOB, options, inputs={f"predictions.{model}": input_uri}) as run:  # inputs checked first
+        manifest = run.manifest
+        manifest.outputs = {plan.output: output_uri}
+        months_read = plan.months  # None: every month
+        predictions_df = read_predictions(spark, input_uri, months_read)
+        if plan.date_from is None:  # per comment over the whole input: the range comes from the data
+            with run.step("data_range"):
+                found = data_range(predictions_df)
+            plan = plan.with_range(*found) if found else plan
+        manifest.extra.update(mode=plan.mode, date_from=plan.date_from, date_to=plan.date_to, months_read=months_read)
+        manifest.extra["window"] = _window_text(plan)
 
-    def __init__(self) -> None:
-        self.t0 = self.last = time.monotonic()
-        self.seconds: dict[str, float] = {}
+        staged_df = mark_outcomes(predictions_df, *(plan.bounds or (0, 0)))  # no bounds: nothing with user and time
+        if plan.mode == "as_of":
+            with run.step("count_and_write") as step:  # one scan: the counts are observed while the output is written
+                observed_df, observation = observe_outcomes(staged_df)
+                write_output(observed_df, output_uri, plan)
+                counts, read, versions = observed_counts(observation)
+                manifest.add_counts(counts)
+                manifest.read = read  # counted independently of the outcomes: close() checks they add up
+                step.rows = manifest.read
+            days = {plan.date_from} if manifest.written else set()
+            history_users = None
+        else:
+            # a small aggregate first (rows per outcome, model version and UTC day: the counts and the output days)
+            with run.step("count") as step:
+                counts = outcome_counts(staged_df)
+                manifest.add_counts(counts)
+                step.rows = manifest.read
+            versions = sorted({r["model_version"] for r in counts if r["outcome"] == "written" and r["model_version"]})
+            days = output_days(plan, {int(r["day"]) for r in counts if r["outcome"] == "written"})
+            with run.step("write") as step:
+                history_users = write_output(staged_df, output_uri, plan) if manifest.written else None
+                step.rows = manifest.written
+        log.info("user_mode: %s, read %d rows, %d counted", plan.mode, manifest.read, manifest.written)
+        manifest.extra["model_versions"] = versions
+        with run.step("read_back") as step:
+            removed = remove_stale_days(spark, output_uri, plan, days) if plan.date_from is not None else []
+            written, users = output_counts(spark, output_uri, plan, history_users) if days else ({}, 0)
+            step.rows = sum(written.values())
+        manifest.extra.update(rows=sum(written.values()), users=users, days_written=len(written),
+                              stale_partitions_removed=removed)
+        log.info("user_mode: wrote %d rows (%d users) to %s", manifest.extra["rows"], users, output_uri)
 
-    def lap(self, name: str) -> float:
-        now = time.monotonic()
-        self.seconds[name], self.last = round(now - self.last, 3), now
-        return self.seconds[name]
-
-    def summary(self) -> dict[str, float]:
-        return {**self.seconds, "total": round(time.monotonic() - self.t0, 3)}
-
-
-def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manifest:
-    plan = plan_run(args)
-    model = getattr(args, "predictions", None) or "topics"
-    run_id = getattr(args, "run_id", None) or io.new_run_id()
-    input_uri = cfg.uri("predictions", model)
-    inputs = {f"predictions.{model}": input_uri}
-    io.require_inputs(spark, inputs)  # fail before any write, naming the path
-    output_uri = cfg.uri(plan.output)
-    manifest = io.Manifest(
-        JOB, run_id, args={k: v for k, v in vars(args).items() if k != "JOB_NAME"}, inputs=inputs,
-        outputs={plan.output: output_uri},
-    )
-    laps = _Laps()
-    months_read = plan.months  # None: every month
-    predictions_df = read_predictions(spark, input_uri, months_read)
-    if plan.date_from is None:  # per comment over the whole input: the range comes from the data
-        found = data_range(predictions_df)
-        plan = plan.with_range(*found) if found else plan
-    manifest.extra.update(mode=plan.mode, date_from=plan.date_from, date_to=plan.date_to, months_read=months_read)
-    manifest.extra["window"] = _window_text(plan)
-
-    staged_df = mark_outcomes(predictions_df, *(plan.bounds or (0, 0)))  # no bounds: nothing with user and time
-    if plan.mode == "as_of":
-        # one scan: the counts are observed while the output is written
-        observed_df, observation = observe_outcomes(staged_df)
-        write_output(observed_df, output_uri, plan)
-        counts, read, versions = observed_counts(observation)
-        manifest.add_counts(counts)
-        manifest.read = read  # counted independently of the outcomes: close() checks they add up
-        days = {plan.date_from} if manifest.written else set()
-        log.info("user_mode: as of %s, read %d rows, %d counted, written in %.1fs", plan.date_from, manifest.read,
-                 manifest.written, laps.lap("write"))
-        history_users = None
-    else:
-        # a small aggregate first (rows per outcome, model version and UTC day: the counts and the output days)
-        counts = outcome_counts(staged_df)
-        manifest.add_counts(counts)
-        versions = sorted({r["model_version"] for r in counts if r["outcome"] == "written" and r["model_version"]})
-        days = output_days(plan, {int(r["day"]) for r in counts if r["outcome"] == "written"})
-        log.info("user_mode: %s, read %d rows, %d counted in %.1fs", plan.mode, manifest.read, manifest.written,
-                 laps.lap("count"))
-        history_users = write_output(staged_df, output_uri, plan) if manifest.written else None
-        laps.lap("write")
-    manifest.extra["model_versions"] = versions
-    removed = remove_stale_days(spark, output_uri, plan, days) if plan.date_from is not None else []
-    written, users = output_counts(spark, output_uri, plan, history_users) if days else ({}, 0)
-    manifest.extra.update(rows=sum(written.values()), users=users, days_written=len(written), stale_partitions_removed=removed)
-    log.info("user_mode: wrote %d rows (%d users) to %s in %.1fs (+%.1fs to count them)", manifest.extra["rows"],
-             users, output_uri, laps.seconds["write"], laps.lap("read_back"))
-
-    if manifest.rejected:
-        rejected_uri = write_rejected_rows(spark, cfg, input_uri, model, plan, run_id)
-        manifest.outputs["rejected"] = rejected_uri
-        log.info("user_mode: wrote %d rejected rows to %s in %.1fs", sum(manifest.rejected.values()), rejected_uri,
-                 laps.lap("rejected"))
-    manifest.extra["seconds"] = laps.summary()
-    manifest.close(spark, cfg.base_uri)
+        if manifest.rejected:
+            with run.step("write_rejected") as step:
+                rejected_uri = write_rejected_rows(spark, cfg, input_uri, model, plan, run.run_id)
+                step.rows = sum(manifest.rejected.values())
+            manifest.outputs["rejected"] = rejected_uri
     return manifest
 
 
 def write_rejected_rows(spark: SparkSession, cfg: Config, input_uri: str, model: str, plan: Plan, run_id: str) -> str:
     """A second, narrow pass: only the rejected rows, with every column of the row as JSON."""
-    all_columns = [f.name for f in um.PREDICTIONS_TOPICS.fields]
+    all_columns = schemas.PREDICTIONS_TOPICS.fieldNames()
     full_df = read_predictions(spark, input_uri, plan.months, all_columns)
     is_missing = F.col("user_id").isNull() | F.col("created_at").isNull()
     staged_df = mark_outcomes(full_df.where(is_missing), *(plan.bounds or (0, 0))).transform(with_raw, f"predictions_{model}")
@@ -375,8 +370,7 @@ def remove_stale_days(spark: SparkSession, output_uri: str, plan: Plan, days: se
     while day <= plan.date_to:
         if day not in days:
             uri = partition_uri(output_uri, plan.output, day)
-            if io.path_exists(spark, uri):
-                delete_path(spark, uri)
+            if io.delete(spark, uri):
                 removed.append(uri)
         day += dt.timedelta(days=1)
     return removed
@@ -384,13 +378,7 @@ def remove_stale_days(spark: SparkSession, output_uri: str, plan: Plan, days: se
 
 def partition_uri(output_uri: str, output: str, day: dt.date) -> str:
     values = {"month": day.strftime("%Y-%m"), "as_of": day.isoformat()}
-    return "/".join([output_uri.rstrip("/"), *[f"{col}={values[col]}" for col in um.PARTITIONS[output]]])
-
-
-def delete_path(spark: SparkSession, uri: str) -> bool:
-    jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(uri)
-    return bool(path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).delete(path, True))
+    return "/".join([output_uri.rstrip("/"), *[f"{col}={values[col]}" for col in schemas.PARTITIONS[output]]])
 
 
 def _window_text(plan: Plan) -> dict[str, str] | None:
