@@ -24,10 +24,11 @@
    on the same vectors as float64 numpy (read from Parquet outside the timed part); for the cosine distance the
    rows are L2-normalised first (inside the timed part). Final cost for both = the project's objective computed
    the same way in numpy: sum over all rows of 1 - cos(row, nearest centre) (cosine) or the squared distance.
-4. Quality: ``comment_label_accuracy`` (``train_topics.planted_quality``: demo mapping from the planted truth,
-   then the comment rule of ``infer_topics``) of the project's clusters, of scikit-learn's clusters of the same
+4. Quality: ``comment_label_accuracy`` (``vocspark.demo.topic_quality.planted_quality``: demo mapping from the
+   planted truth, then the comment vote stage of the saved scoring model) of the project's clusters, of scikit-learn's clusters of the same
    vectors, and of gensim vectors + scikit-learn (the whole baseline), on the benchmark corpus; and, with
-   ``--quality-comments`` > 0, of the ``train_topics`` job itself on the demo data (untuned defaults versus the
+   ``--quality-comments`` > 0, of the ``train_topics`` job itself on the demo data, scored by
+   ``python -m vocspark.demo.topic_quality``'s ``evaluate`` (untuned defaults versus the
    project config).
 5. ``--levers``: each speed lever on and off (Word2Vec partitions and subsampling, KMeans training sample size,
    init mode and steps, persisted sample, Spark SQL settings), with seconds, cost and accuracy.
@@ -69,6 +70,8 @@ from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
 from vocspark import config as config_mod  # noqa: E402
+from vocspark import io  # noqa: E402
+from vocspark.demo import topic_quality  # noqa: E402
 from vocspark.demo.generator import generate  # noqa: E402
 from vocspark.jobs import ingest, preprocess, train_topics  # noqa: E402
 from vocspark.models import topics  # noqa: E402
@@ -231,7 +234,7 @@ def spark_kmeans(w2v_model, train_df: DataFrame, n_train: int, tcfg: dict, cpu: 
     """The project's KMeans stage plus the assignment of every sentence; returns (seconds, model, sizes)."""
     def run():
         km_model = topics.fit_kmeans_on_sentences(w2v_model, train_df, tcfg, total_rows=n_train)
-        clustered_df = topics.assign(PipelineModel(stages=[w2v_model, km_model]), train_df.select("tokens"))
+        clustered_df = topics.assign(topics.clustering_model(w2v_model, km_model), train_df.select("tokens"))
         return km_model, topics.cluster_sizes(clustered_df)
 
     seconds, (km_model, sizes) = timed(run, cpu)
@@ -294,9 +297,8 @@ class Quality:
         self.n += 1
         clustered_df = clustered_df.persist(StorageLevel.MEMORY_AND_DISK)
         sizes = topics.cluster_sizes(clustered_df)
-        uri = self.cfg.uri("bench_quality", f"q{self.n}")
-        quality = train_topics.planted_quality(self.spark, self.cfg, self.name, f"q{self.n}", clustered_df, sizes,
-                                               None, uri)
+        quality, _ = topic_quality.planted_quality(self.spark, self.cfg.uri("truth"), self.name, f"q{self.n}",
+                                                   clustered_df, sizes)
         clustered_df.unpersist()
         return {k: quality[k] for k in ("comment_label_accuracy", "purity", "adjusted_rand_index", "labelled_clusters")}
 
@@ -310,10 +312,10 @@ def demo_quality(spark: SparkSession, args, name: str, tcfg: dict) -> dict:
         run_cfg = config_mod.Config(copy.deepcopy(dict(cfg)))
         run_cfg.path = cfg.path
         run_cfg["topics"][name] = params
-        version = f"bench-{label}"
+        version = f"bench-{label}-{io.new_run_id()}"  # versions are immutable: a new one per run
         metadata = train_topics.run(spark, run_cfg, argparse.Namespace(model=name, until=None, version=version,
                                                                        truth=None, run_id=version))
-        q = metadata["quality_vs_planted_truth"] or {}
+        q = topic_quality.evaluate(spark, run_cfg, name, version) or {}
         out[label] = {
             "comment_label_accuracy": q.get("comment_label_accuracy"), "purity": q.get("purity"),
             "fit_seconds": metadata["seconds"]["fit"], "total_seconds": metadata["seconds"]["total"],
@@ -360,7 +362,7 @@ def run_levers(spark, tcfg, train_df, n_train, keys_tokens, cores, quality: Qual
         seconds, w2v_model = spark_word2vec(train_df, params, cpu)
         g_seconds, _, _ = gensim_word2vec(corpus, params, cores, g_cpu)
         km_seconds, km_model, _ = spark_kmeans(w2v_model, train_df, n_train, params)
-        q = quality.of_model(PipelineModel(stages=[w2v_model, km_model]), train_df)
+        q = quality.of_model(topics.clustering_model(w2v_model, km_model), train_df)
         row = {"lever": label, "params": params["word2vec"], "seconds": round(seconds, 2),
                "cpu_seconds": round(cpu[0], 2), "gensim_seconds": round(g_seconds, 2),
                "gensim_cpu_seconds": round(g_cpu[0], 2), "ratio": round(g_seconds / seconds, 3),
@@ -377,7 +379,7 @@ def run_levers(spark, tcfg, train_df, n_train, keys_tokens, cores, quality: Qual
         cpu: list = []
         seconds, km_model, _ = spark_kmeans(w2v_model, train_df, n_train, params, cpu)
         cost = kmeans_cost(x, np.array(km_model.clusterCenters()), distance) if x is not None else None
-        q = quality.of_model(PipelineModel(stages=[w2v_model, km_model]), train_df)
+        q = quality.of_model(topics.clustering_model(w2v_model, km_model), train_df)
         row = {"lever": label, "params": params["kmeans"], "seconds": round(seconds, 2), "cpu_seconds": round(cpu[0], 2),
                "iterations": km_model.summary.numIter, "cost": round(cost, 1) if cost is not None else None,
                "comment_label_accuracy": q["comment_label_accuracy"]}
@@ -392,7 +394,7 @@ def run_levers(spark, tcfg, train_df, n_train, keys_tokens, cores, quality: Qual
         tokens_df = topics.sample_about(train_df.select("tokens"), params["kmeans"]["train_sample_rows"],
                                         params["kmeans"]["seed"], n_train)
         km_model = kmeans.fit(topics.sentence_vectors(w2v_model, tokens_df))
-        topics.cluster_sizes(topics.assign(PipelineModel(stages=[w2v_model, km_model]), train_df.select("tokens")))
+        topics.cluster_sizes(topics.assign(topics.clustering_model(w2v_model, km_model), train_df.select("tokens")))
 
     cpu = []
     seconds, _ = timed(unpersisted, cpu)
@@ -453,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     cfg = load_config(args, Path(args.work) / f"comments-{args.comments}")
-    name = train_topics.model_name(cfg, args.model)
+    name = topics.model_name(cfg, args.model)
     tcfg = cfg["topics"][name]
     spark = build_session(cfg, app_name="vocspark-bench-topics")
     spark.sparkContext.setLogLevel("ERROR")
@@ -561,7 +563,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # ---- accuracy on the benchmark corpus
     quality = Quality(spark, cfg, name, train_df)
-    accuracy = {"project": quality.of_model(PipelineModel(stages=[w2v_model, km_model]), train_df),
+    accuracy = {"project": quality.of_model(topics.clustering_model(w2v_model, km_model), train_df),
                 "sklearn_on_project_vectors": quality.of_labels(keys, sk_model.labels_)}
     if not args.skip_baseline_quality:
         gx = gensim_sentence_vectors(gensim_model, keys_tokens["tokens"])

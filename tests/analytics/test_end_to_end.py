@@ -10,6 +10,7 @@ import pytest
 
 from vocspark import config, io
 from vocspark.jobs import analytics, drift, graph_export, report
+from vocspark.models.registry import ModelRegistry
 
 pytestmark = pytest.mark.integration
 
@@ -56,12 +57,19 @@ def test_review_analytics_jobs_end_to_end(spark, tmp_base, tmp_path, docs_df, do
     model_dir = tmp_base / "models" / "instagram" / "v1"  # a topic model's metadata: its cluster sizes are plotted
     model_dir.mkdir(parents=True)
     (model_dir / "metadata.json").write_text(json.dumps({"cluster_sizes": {"0": 5, "1": 9}}))
-    (tmp_base / "models" / "instagram" / "LATEST").write_text("v1\n")
+    (tmp_base / "models" / "instagram" / "LATEST").write_text("v1\n")  # written before the registry: legacy
     (tmp_base / "models" / "no_latest").mkdir()
+    registry = ModelRegistry.of(spark, cfg)  # a model with aliases: the report shows its champion, not the candidate
+    for version, sizes in (("c1", {"0": 3, "1": 4}), ("c2", {"0": 1})):
+        registry.begin_version("tweets_topics", version)
+        registry.register("tweets_topics", version, {"cluster_sizes": sizes})
+    registry.promote("tweets_topics", "c1", reason="test")
     m_report = report.run(spark, cfg, ns(title="t", run_id="p1"))
     page = (tmp_base / "analytics" / "report" / "report.html").read_text()
     assert m_report.extra["images"] >= 8 and page.count("<img ") == m_report.extra["images"]
-    assert m_report.extra["models"] == ["instagram/v1"] and "Cluster sizes of topic model instagram version v1" in page
+    assert m_report.extra["models"] == ["instagram/v1", "tweets_topics/c1"]
+    assert "Cluster sizes of topic model instagram version v1" in page
+    assert "Cluster sizes of topic model tweets_topics version c1" in page and "version c2" not in page
     assert "Language drift" in page and "Products predicted into another category" in page
 
     for job, run_id in (("analytics", "a1"), ("drift", "d1"), ("graph_export", "g1"), ("report", "p1")):

@@ -1,4 +1,6 @@
-"""Comment labelling rules (severity, mode, ties), the analyst mapping, and the c-TF-IDF / quality helpers."""
+"""Comment labelling rules (severity, mode, ties) as the saved stages apply them (TopicLabels + CommentVote of
+vocspark.models.topic_stages), the job's comments without sentences, the analyst mapping, and the c-TF-IDF /
+quality helpers."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,10 +12,14 @@ from pyspark.ml.linalg import Vectors, VectorUDT
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from pyspark.ml import PipelineModel
+
 from vocspark.config import ConfigError
 from vocspark.jobs import infer_topics
 from vocspark.models import topics
 from vocspark.models.topic_mapping import MappingVersionError, UNASSIGNED, parse_mapping, skeleton
+from vocspark.models.topic_stages import FlagZeroVectors
+from vocspark.schemas import PREDICTIONS_TOPICS, conform
 
 MAPPING = {
     "model": "instagram",
@@ -45,11 +51,24 @@ def mapping():
     return parse_mapping(MAPPING)
 
 
+TS = dt.datetime(2021, 5, 1, 12)
+
+
+def labelling(mapping):
+    """The stages infer_topics appends to the saved model: cluster -> label, then the comment vote."""
+    return PipelineModel(stages=topics.labelling_stages(mapping, SIZES, "instagram", "v1"))
+
+
+def with_comment_columns(clustered):
+    return clustered.withColumns({"source": F.lit("instagram"), "user_id": F.lit("u"), "created_at": F.lit(TS),
+                                  "month": F.lit("2021-05"), "lang": F.lit("pt")})
+
+
 def winners(spark, mapping, rows):
-    clustered = spark.createDataFrame(rows, CLUSTERED)
-    sizes = spark.createDataFrame(list(SIZES.items()), "cluster int, train_size long")
-    labelled = infer_topics.label_sentences(clustered, mapping.clusters_df(spark), sizes)
-    return {r["doc_id"]: r["label"] for r in infer_topics.comment_labels(labelled).collect()}
+    """Labelled comments only (as the old comment_labels returned): unassigned ones are left out."""
+    clustered = with_comment_columns(spark.createDataFrame(rows, CLUSTERED))
+    out = labelling(mapping).transform(clustered)
+    return {r["doc_id"]: r["label"] for r in out.collect() if r["label"] != UNASSIGNED}
 
 
 def test_original_portuguese_example_is_labelled_with_the_problem(spark, mapping):
@@ -83,31 +102,31 @@ def test_unlabelled_and_null_clusters_do_not_vote(spark, mapping):
 
 
 def test_predictions_mark_comments_without_labels_unassigned(spark, mapping):
-    ts = dt.datetime(2021, 5, 1, 12)
+    ts = TS
     docs = spark.createDataFrame(
         [("instagram", "a", "ana", ts, "2021-05", "pt"), ("instagram", "b", "bia", ts, "2021-05", "pt"),
          ("instagram", "c", None, ts, "2021-05", "pt")],
         "source string, doc_id string, user_id string, created_at timestamp, month string, lang string",
     )
     clustered = spark.createDataFrame([("a", 1, 2), ("a", 0, 0), ("b", 0, 5), ("b", 1, None)], CLUSTERED)
-    sizes = spark.createDataFrame(list(SIZES.items()), "cluster int, train_size long")
-    win = infer_topics.comment_labels(infer_topics.label_sentences(clustered, mapping.clusters_df(spark), sizes))
-    out = infer_topics.predictions(docs, clustered, win, infer_topics.category_names_df(spark, mapping), "instagram", "v1")
+    sentences = clustered.join(docs, "doc_id")
+    scored = conform(labelling(mapping).transform(sentences), PREDICTIONS_TOPICS)
+    without = conform(infer_topics.without_sentences(docs, sentences, "instagram", "v1"), PREDICTIONS_TOPICS)
     expected = spark.createDataFrame(
         [
             ("instagram", "a", "ana", ts, "entrega_problema", "entrega", "problem", "problema", [0, 2], "instagram", "v1", "2021-05"),
             ("instagram", "b", "bia", ts, UNASSIGNED, None, None, None, [5, None], "instagram", "v1", "2021-05"),
             ("instagram", "c", None, ts, UNASSIGNED, None, None, None, [], "instagram", "v1", "2021-05"),
         ],
-        infer_topics.PREDICTIONS,
+        PREDICTIONS_TOPICS,
     )
-    got = infer_topics.conform(out, infer_topics.PREDICTIONS)
-    assert_df_equality(got, expected, ignore_row_order=True, ignore_nullable=True)
+    assert_df_equality(scored.unionByName(without), expected, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_unlabelled_cluster_report_counts(spark, mapping):
-    clustered = spark.createDataFrame([("a", 0, 5), ("b", 0, 5), ("c", 0, 0), ("d", 0, None)], CLUSTERED)
-    rows = infer_topics.unlabelled_clusters(clustered, mapping).collect()
+    predictions = spark.createDataFrame([("a", [5]), ("b", [5, 0]), ("c", [0]), ("d", [None]), ("e", [])],
+                                        "doc_id string, cluster_ids array<int>")
+    rows = infer_topics.unlabelled_clusters(predictions, mapping).collect()
     assert [(r["cluster"], r["sentences"]) for r in rows] == [(5, 2)]
 
 
@@ -163,11 +182,13 @@ def test_sentence_vector_rule_oov_counts_in_the_divisor(spark):
     model = Word2Vec(inputCol="tokens", outputCol="vector", vectorSize=4, minCount=1, seed=1).fit(corpus)
     vectors = {r["word"]: r["vector"].toArray() for r in model.getVectors().collect()}
     probe = spark.createDataFrame([(["a", "zzz"],), (["a"],), (["zzz"],), ([],)], "tokens array<string>")
-    out = [r["vector"].toArray() for r in topics.with_has_vector(model.transform(probe)).collect()]
+    flagged = FlagZeroVectors(inputCol="vector", outputCol="kmeans_vector", flagCol="has_vector").transform(
+        model.transform(probe))
+    out = [r["vector"].toArray() for r in flagged.collect()]
     assert out[0] == pytest.approx(vectors["a"] / 2)
     assert out[1] == pytest.approx(vectors["a"])
     assert list(out[2]) == [0.0] * 4 and list(out[3]) == [0.0] * 4
-    flags = [r["has_vector"] for r in topics.with_has_vector(model.transform(probe)).collect()]
+    flags = [r["has_vector"] for r in flagged.collect()]
     assert flags == [True, True, False, False]
 
 

@@ -139,7 +139,7 @@ def test_fit_with_all_levers_returns_a_pipeline_model_that_round_trips(corpus_df
     p = params(word2vec__sample=0.05, word2vec__num_partitions=2, kmeans__train_sample_rows=150,
                kmeans__init_steps=3)
     model = topics.fit(corpus_df, p)
-    w2v_model, km_model = model.stages
+    w2v_model, km_model = topics.word2vec_stage(model), topics.kmeans_stage(model)
     assert isinstance(w2v_model, Word2VecModel) and isinstance(km_model, KMeansModel)
     assert w2v_model.getVectors().count() == 8  # subsampling keeps every word in the vocabulary
     trained_on = sum(km_model.summary.clusterSizes)
@@ -155,12 +155,12 @@ def test_fit_with_all_levers_returns_a_pipeline_model_that_round_trips(corpus_df
 
 def test_fit_without_sample_trains_kmeans_on_every_vector(corpus_df):
     model = topics.fit(corpus_df, params(kmeans__train_sample_rows=0, word2vec__num_partitions=1))
-    assert sum(model.stages[1].summary.clusterSizes) == 600
+    assert sum(topics.kmeans_stage(model).summary.clusterSizes) == 600
 
 
 def test_sample_larger_than_input_uses_every_row(corpus_df):
     model = topics.fit(corpus_df, params(kmeans__train_sample_rows=10_000))
-    assert sum(model.stages[1].summary.clusterSizes) == 600
+    assert sum(topics.kmeans_stage(model).summary.clusterSizes) == 600
 
 
 def test_sentence_vectors_keeps_the_vector_of_sentences_with_one(spark, corpus_df):

@@ -1,9 +1,10 @@
-"""report: the tables under ``<base>/analytics/tables/`` (and ``models/*/LATEST`` metadata) -> one self-contained
+"""report: the tables under ``<base>/analytics/tables/`` (and the registered models' metadata) -> one self-contained
 HTML file ``<base>/analytics/report/<analytics.report.file>`` (see :mod:`vocspark.analytics.report`).
 
 The analytics job's tables are required (a missing ``tables/`` folder fails before any write, naming it); drift,
 sample, graph and model sections are filled when their tables exist and otherwise say which job to run.
-Tables that grow with the data are cut in Spark before they reach the driver: repeat reviewers (most reviews
+Models: every model of :class:`vocspark.models.registry.ModelRegistry`, at its champion version (what scheduled
+inference uses), else its candidate. Tables that grow with the data are cut in Spark before they reach the driver: repeat reviewers (most reviews
 first) and the mismatch ranking (best ranks) to ``analytics.top_n`` rows.
 
 Manifest counts: ``read`` = rows of the tables read (after the cuts) = ``written`` (every row is plotted or
@@ -12,7 +13,6 @@ listed); ``extra`` has the images, the tables found and missing, and the models 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import time
 
@@ -23,6 +23,7 @@ from vocspark import io
 from vocspark.analytics import report as rp
 from vocspark.analytics import tables as tb
 from vocspark.config import Config
+from vocspark.models.registry import CANDIDATE, CHAMPION, ModelRegistry, RegistryError
 
 log = logging.getLogger(__name__)
 JOB = "report"
@@ -50,31 +51,24 @@ def cut(name: str, df: DataFrame, top_n: int) -> DataFrame:
     return df
 
 
-def read_models(spark: SparkSession, models_uri: str) -> list[dict]:
-    """Name, version and metadata of every ``models/<name>/LATEST`` (small JSON files)."""
-    if not io.path_exists(spark, models_uri):
-        return []
-    jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(models_uri)
-    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+def read_models(spark: SparkSession, cfg: Config) -> list[dict]:
+    """Name, version (the champion, else the candidate) and metadata of every registered model (small JSON)."""
+    registry = ModelRegistry.of(spark, cfg)
     out = []
-    for status in sorted(fs.listStatus(path), key=lambda s: s.getPath().getName()):
-        if not status.isDirectory():
-            continue
-        name = status.getPath().getName()
-        latest = f"{models_uri}/{name}/LATEST"
-        if not io.path_exists(spark, latest):
-            continue
-        version = io.read_text(spark, latest).strip()
-        meta_uri = f"{models_uri}/{name}/{version}/metadata.json"
-        if not io.path_exists(spark, meta_uri):
+    for name in registry.names():
+        aliases = registry.aliases(name)
+        version = aliases[CHAMPION] or aliases[CANDIDATE]
+        if version is None:
             continue
         try:
-            metadata = json.loads(io.read_text(spark, meta_uri))
-        except ValueError:
-            log.warning("report: %s is not valid JSON, skipped", meta_uri)
+            model = registry.get(name, version)
+        except RegistryError as exc:  # an alias naming a version that is gone
+            log.warning("report: model %s skipped: %s", name, exc)
             continue
-        out.append({"name": name, "version": version, "metadata": metadata})
+        except ValueError:
+            log.warning("report: the metadata of %s/%s is not valid JSON, skipped", name, version)
+            continue
+        out.append({"name": name, "version": version, "metadata": model.metadata})
     return out
 
 
@@ -95,7 +89,7 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manife
             missing.append(name)
             continue
         frames[name] = cut(name, df, top_n).toPandas()  # small aggregates only (see cut)
-    models = read_models(spark, cfg.uri("models"))
+    models = read_models(spark, cfg)
     notes = [f"tables not found (their sections are empty): {', '.join(missing)}"] if missing else []
     page, n_images = rp.render(frames, models, title=getattr(args, "title", None) or "VoC review analytics",
                                notes=notes)

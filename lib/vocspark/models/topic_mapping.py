@@ -15,7 +15,7 @@
 
 Loading it for another model version is an error (:class:`MappingVersionError`): cluster ids mean nothing across
 versions. ``python -m vocspark.models.topic_mapping skeleton --model NAME [--version V]`` writes a skeleton with
-every cluster of a trained model, its size and top terms as comments, for the analyst to fill in.
+every cluster of a trained model (default: the model's candidate, its newest trained version, in the registry), its size and top terms as comments, for the analyst to fill in.
 """
 from __future__ import annotations
 
@@ -26,11 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
+from vocspark import config as config_mod
+from vocspark import io
 from vocspark.config import ConfigError, Field, MapOf, validate
+from vocspark.models.registry import CANDIDATE, ModelRegistry
+from vocspark.session import build_session
 
 UNASSIGNED = "unassigned"
 DEFAULT_CATEGORIES = ["praise", "complaint", "problem"]
@@ -170,22 +173,21 @@ def skeleton(model: str, version: str, clusters: list[dict[str, Any]], categorie
 
 def main(argv: list[str] | None = None) -> int:
     """``skeleton``: write a mapping skeleton from a trained model's cluster report."""
-    from vocspark import args as args_mod
-    from vocspark import io
-    from vocspark.session import build_session
-
-    parser = args_mod.base_parser("topic_mapping", main.__doc__)
+    parser = argparse.ArgumentParser(prog="topic_mapping", description=main.__doc__)
+    parser.add_argument("--config", default=str(config_mod.PROJECT_ROOT / "conf" / "local.yaml"),
+                        help="YAML config file (default: conf/local.yaml)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key, e.g. --set base_uri=/tmp/voc (repeatable)")
     parser.add_argument("command", choices=["skeleton"])
     parser.add_argument("--model", required=True)
-    parser.add_argument("--version", default=None, help="model version (default: the latest)")
+    parser.add_argument("--version", default=None, help="model version (default: the candidate, the newest trained)")
     parser.add_argument("--out", default=None, help="output file (default: stdout)")
-    args, cfg = args_mod.parse(parser, argv)
+    args = parser.parse_args(argv)
+    cfg = config_mod.load(Path(args.config), dict(config_mod.parse_override(o) for o in args.overrides))
     spark = build_session(cfg, app_name="vocspark-topic-mapping")
-    from vocspark.jobs.train_topics import latest_version, model_uri
-
-    version = args.version or latest_version(spark, cfg, args.model)
-    report = json.loads(io.read_text(spark, model_uri(cfg, args.model, version) + "/report/clusters.json"))
-    text = skeleton(args.model, version, report["clusters"])
+    model = ModelRegistry.of(spark, cfg).get(args.model, args.version, alias=CANDIDATE)
+    report = json.loads(io.read_text(spark, model.uri + "/report/clusters.json"))
+    text = skeleton(args.model, model.version, report["clusters"])
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
     else:

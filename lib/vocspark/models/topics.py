@@ -4,8 +4,12 @@ Sentence vector (Spark ML ``Word2VecModel.transform``): the sum of the vectors o
 in the vocabulary, divided by the number of ALL its tokens. An out-of-vocabulary token adds nothing to the sum but
 still counts in the divisor, so it shrinks the vector without turning it; with the default cosine distance the
 shrinking does not change the cluster. A sentence none of whose tokens is in the vocabulary (or with no token)
-has the zero vector: it is not used for training and gets no cluster (null) at inference
-(:func:`with_has_vector`).
+has the zero vector: it is not used for training and gets no cluster (null) at inference.
+
+The saved model is self-contained (:mod:`vocspark.models.topic_stages`): [Word2VecModel, FlagZeroVectors,
+KMeansModel, NullClusterWithoutVector], so ``PipelineModel.load(uri).transform(sentences_df)`` gives ``cluster``
+with the null rule. :func:`scoring_model` appends the analyst's mapping and the comment vote (TopicLabels,
+CommentVote) after the mapping's version check; that pipeline's output is the ``predictions/topics`` contract.
 
 Speed levers (``topics.<name>`` config, measured by ``bench/topics.py``, results in ``bench/topics.md``):
 
@@ -44,8 +48,24 @@ from pyspark.ml.functions import vector_to_array
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from vocspark.config import Config, ConfigError
+from vocspark.models.topic_mapping import TopicMapping
+from vocspark.models.topic_stages import CommentVote, FlagZeroVectors, NullClusterWithoutVector, TopicLabels
+
 VECTOR_COL = "vector"
 CLUSTER_COL = "cluster"
+KMEANS_INPUT_COL = "kmeans_vector"  # the vector KMeans reads: VECTOR_COL, or a unit vector where that is zero
+HAS_VECTOR_COL = "has_vector"
+
+
+def model_name(cfg: Config, name: str | None) -> str:
+    """``name`` (default: the first topic model of the config), checked against config ``topics``."""
+    if not cfg["topics"]:
+        raise ConfigError(f"{cfg.origin}: no topic model under `topics`")
+    name = name or next(iter(cfg["topics"]))
+    if name not in cfg["topics"]:
+        raise ConfigError(f"{cfg.origin}: unknown topic model `topics.{name}` (have: {', '.join(cfg['topics'])})")
+    return name
 
 
 def build_pipeline(params: dict[str, Any]) -> Pipeline:
@@ -82,11 +102,6 @@ def vector_norm1(col: Column) -> Column:
     return F.aggregate(vector_to_array(col), F.lit(0.0), lambda acc, x: acc + F.abs(x))
 
 
-def with_has_vector(df: DataFrame) -> DataFrame:
-    """Add ``has_vector``: the sentence has at least one in-vocabulary token (a non-zero vector)."""
-    return df.withColumn("has_vector", vector_norm1(F.col(VECTOR_COL)) > 0)
-
-
 def fit(train_df: DataFrame, params: dict[str, Any]) -> PipelineModel:
     """Fit Word2Vec on every sentence (subsampled when ``word2vec.sample`` > 0), then KMeans on the sentences
     that have a non-zero vector (a sample of about ``kmeans.train_sample_rows`` of them when that is > 0).
@@ -95,7 +110,72 @@ def fit(train_df: DataFrame, params: dict[str, Any]) -> PipelineModel:
     passes, the row count for the sample, the vectors for KMeans)."""
     w2v_model = fit_word2vec(train_df, params)
     km_model = fit_kmeans_on_sentences(w2v_model, train_df, params)
-    return PipelineModel(stages=[w2v_model, km_model])
+    return clustering_model(w2v_model, km_model)
+
+
+def clustering_model(w2v_model: Word2VecModel, km_model: KMeansModel) -> PipelineModel:
+    """The saved topic model: [Word2Vec, FlagZeroVectors, KMeans (reading the flagged vector),
+    NullClusterWithoutVector]. ``transform`` adds ``vector`` and ``cluster`` (null without an in-vocabulary
+    token). ``km_model`` is trained on ``vector``; a copy of it (training summary included) reads the flagged
+    column, ``km_model`` itself is left as it is."""
+    km_model = km_model.copy().setFeaturesCol(KMEANS_INPUT_COL).setPredictionCol(CLUSTER_COL)
+    return PipelineModel(stages=[
+        w2v_model,
+        FlagZeroVectors(inputCol=VECTOR_COL, outputCol=KMEANS_INPUT_COL, flagCol=HAS_VECTOR_COL),
+        km_model,
+        NullClusterWithoutVector(predictionCol=CLUSTER_COL, flagCol=HAS_VECTOR_COL,
+                                 dropCols=[HAS_VECTOR_COL, KMEANS_INPUT_COL]),
+    ])
+
+
+def word2vec_stage(model: PipelineModel) -> Word2VecModel:
+    return next(s for s in model.stages if isinstance(s, Word2VecModel))
+
+
+def kmeans_stage(model: PipelineModel) -> KMeansModel:
+    return next(s for s in model.stages if isinstance(s, KMeansModel))
+
+
+def as_clustering_model(model: PipelineModel) -> PipelineModel:
+    """``model`` itself, or for a model saved before the rules were stages ([Word2Vec, KMeans] only) the same
+    two fitted stages wrapped as :func:`clustering_model`."""
+    if len(model.stages) == 2:
+        return clustering_model(word2vec_stage(model), kmeans_stage(model))
+    return model
+
+
+def scoring_model(base_model: PipelineModel, mapping: TopicMapping, cluster_sizes: dict, name: str,
+                  version: str) -> PipelineModel:
+    """The trained model + the analyst's mapping + the comment vote: ``transform`` of a ``sentences`` DataFrame
+    gives one row per comment with the ``predictions/topics`` contract columns (see
+    :class:`~vocspark.models.topic_stages.CommentVote` for the rule). Check the mapping's version first
+    (:meth:`TopicMapping.check_model`): cluster ids mean nothing across versions.
+
+    ``cluster_sizes``: training sentences per cluster (``metadata.json`` ``cluster_sizes``; keys may be strings).
+    """
+    k = len(kmeans_stage(base_model).clusterCenters())
+    return PipelineModel(stages=[*as_clustering_model(base_model).stages,
+                                 *labelling_stages(mapping, cluster_sizes, name, version, k)])
+
+
+def labelling_stages(mapping: TopicMapping, cluster_sizes: dict, name: str, version: str,
+                     k: int = 0) -> list:
+    """[TopicLabels, CommentVote] for ``mapping``: the part of :func:`scoring_model` after the clusters (it reads
+    sentences with ``cluster``; the demo's quality check applies it to clusterings of other origins too)."""
+    rows = mapping.rows()  # (cluster, label, subject, category, severity), labelled clusters only
+    sizes = {int(c): int(n) for c, n in cluster_sizes.items()}
+    k = max([k, *[c + 1 for c in sizes]])
+    names = [(lang, cat, n) for lang, by_cat in sorted(mapping.category_names.items())
+             for cat, n in sorted(by_cat.items())]
+    labels = TopicLabels(
+        clusterCol=CLUSTER_COL,
+        clusters=[r[0] for r in rows], labels=[r[1] for r in rows], subjects=[r[2] for r in rows],
+        categories=[r[3] for r in rows], severities=[r[4] for r in rows],
+        trainSizes=[sizes.get(c, 0) for c in range(k)],
+    )
+    vote = CommentVote(modelName=name, modelVersion=version, nameLangs=[n[0] for n in names],
+                       nameCategories=[n[1] for n in names], names=[n[2] for n in names])
+    return [labels, vote]
 
 
 def fit_kmeans_on_sentences(
@@ -228,12 +308,9 @@ def subsample_tokens(df: DataFrame, sample: float, min_count: int, seed: int) ->
 
 
 def assign(model: PipelineModel, sentences_df: DataFrame) -> DataFrame:
-    """``sentences_df`` + vector + cluster (null for sentences without an in-vocabulary token)."""
-    w2v_model, km_model = model.stages
-    vectors_df = w2v_model.transform(sentences_df).transform(with_has_vector)
-    clustered_df = km_model.transform(vectors_df.where(F.col("has_vector")))
-    empty_df = vectors_df.where(~F.col("has_vector")).withColumn(CLUSTER_COL, F.lit(None).cast("int"))
-    return clustered_df.unionByName(empty_df).drop("has_vector")
+    """``sentences_df`` + vector + cluster (null for sentences without an in-vocabulary token): the saved
+    model's own ``transform`` (a model saved as [Word2Vec, KMeans] only is wrapped first)."""
+    return as_clustering_model(model).transform(sentences_df)
 
 
 def cluster_sizes(clustered_df: DataFrame) -> dict[int, int]:
