@@ -235,7 +235,7 @@ def test_inference_writes_null_with_reason_for_unscorable_documents(spark, data)
     assert accuracy(C.score(model, test, ["no", "yes"], 2)) > 0.8  # tfidf + logistic regression learns the signal
     docs_df = docs(spark, [("ok", "es", ["entrega", "tarde", "nunca"]), ("empty", "es", []),
                            ("null", "es", None), ("english", "en", ["entrega"]), ("unknown", "es", ["zzz", "qqq"])])
-    out = infer.predictions(model, docs_df, ["no", "yes"], 2, "t", "v1", ["es"], C.vocabulary(model))
+    out = infer.predictions(C.self_contained(model, ["no", "yes"], 2, "t", "v1"), docs_df)
     got = {r["doc_id"]: (r["prediction"], r["reason"], r["top_k"] is None) for r in out.collect()}
     assert got == {"ok": ("yes", None, False), "empty": (None, "no_tokens", True), "null": (None, "no_tokens", True),
                    "english": (None, "lang_out_of_scope", True), "unknown": (None, "no_known_tokens", True)}
@@ -248,7 +248,11 @@ def test_grid_reaches_the_inner_classifier_of_one_vs_rest():
     maps, points = C.param_grid({"model.reg_param": [0.1, 1.0], "tfidf.ngram": [1, 2]}, handles)
     assert points == [{"model.reg_param": r, "tfidf.ngram": n} for r in (0.1, 1.0) for n in (1, 2)]
     ovr = pipeline.getStages()[-1]
-    inner = [pm[ovr.getParam("classifier")].getRegParam() for pm in maps]
+    # one OneVsRest per grid point, carried by the Pipeline's stages (a map on the inner classifier is lost in
+    # OneVsRest.copy); the other stages are the pipeline's own, so their params in the same map still apply
+    point_stages = [pm[pipeline.getParam("stages")] for pm in maps]
+    inner = [stages[-1].getClassifier().getRegParam() for stages in point_stages]
     assert inner == [0.1, 0.1, 1.0, 1.0] and ovr.getClassifier().getRegParam() == 0.01  # the original untouched
+    assert all(stages[:-1] == pipeline.getStages()[:-1] for stages in point_stages)
     with pytest.raises(ConfigError, match="`tuning.grid` names `word2vec.window`"):
         C.param_grid({"word2vec.window": [2]}, handles)

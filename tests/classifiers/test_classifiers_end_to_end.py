@@ -15,6 +15,7 @@ from vocspark import config, io
 from vocspark.config import ConfigError
 from vocspark.jobs import compare_models, evaluate, generate_demo_data, infer_classifier, ingest, preprocess
 from vocspark.jobs import train_classifier
+from vocspark.models.registry import ModelRegistry, RegistryError, VersionExistsError
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
@@ -52,7 +53,11 @@ def test_train_infer_evaluate_compare(spark, base):
     cfg = cfg_for(base)
     meta = train_classifier.run(spark, cfg, ns(model="needs_support", version="v1", cset=FAST, run_id="t1"))
     model_dir = base / "models" / "needs_support" / "v1"
-    assert (model_dir / "stages").is_dir() and (base / "models" / "needs_support" / "LATEST").read_text().strip() == "v1"
+    registry = ModelRegistry.of(spark, cfg)
+    assert (model_dir / "stages").is_dir() and not (base / "models" / "needs_support" / "LATEST").exists()
+    # the first trained version is the candidate and, having nothing to compare against, the champion
+    assert registry.aliases("needs_support") == {"candidate": "v1", "champion": "v1"}
+    assert registry.history("needs_support")[-1]["reason"] == train_classifier.FIRST_CHAMPION
     saved = json.loads((model_dir / "metadata.json").read_text())
     assert saved["label_map"] == {"0": "no_support", "1": "needs_support"} and saved["positive_label"] == "needs_support"
     m = saved["metrics"]
@@ -91,10 +96,16 @@ def test_train_infer_evaluate_compare(spark, base):
     assert rep["n"] == report["n"] and rep["confusion_matrix"] == report["confusion_matrix"]
     assert manifest(base, "evaluate", "e1")["reconciled"]
 
-    # a weaker challenger, compared on the same holdout
+    # a weaker challenger: the candidate, not the champion; compared on the same holdout (default versions: the
+    # champion and the candidate aliases)
     train_classifier.run(spark, cfg, ns(model="needs_support", version="v2", run_id="t2",
                                         cset=FAST + ["model.max_iter=1", "model.reg_param=10.0"]))
-    result = compare_models.run(spark, cfg, ns(model="needs_support", champion="v1", challenger="v2", run_id="c1"))
+    assert registry.aliases("needs_support") == {"candidate": "v2", "champion": "v1"}
+    assert (base / "manifests" / "train_classifier" / "t2.json").exists()
+    with pytest.raises(VersionExistsError):  # versions are immutable
+        train_classifier.run(spark, cfg, ns(model="needs_support", version="v2", cset=FAST))
+    result = compare_models.run(spark, cfg, ns(model="needs_support", run_id="c1"))
+    assert (result["champion"], result["challenger"]) == ("v1", "v2")
     assert result["holdout"]["documents"] == report["n"]
     assert result["mcnemar"]["p_value"] <= 1 and result["recommendation"] in (
         "keep champion", "no significant difference: keep champion")
@@ -105,7 +116,7 @@ def test_train_infer_evaluate_compare(spark, base):
 
 def test_fail_fast(spark, base):
     cfg = cfg_for(base)
-    with pytest.raises(io.MissingInputError, match="no trained version of classifier `nope`"):
+    with pytest.raises(RegistryError, match="model `nope` has no `champion` version"):
         infer_classifier.run(spark, cfg, ns(model="nope", version=None))
     with pytest.raises(ConfigError, match="classifier config not found"):
         train_classifier.run(spark, cfg, ns(model="nope", version="x"))

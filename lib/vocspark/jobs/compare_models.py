@@ -1,5 +1,9 @@
 """compare_models: champion and challenger versions of one classifier on the same labelled holdout, offline.
 
+Versions: ``--champion`` (default: the registry's ``champion`` alias) and ``--challenger`` (default: the
+``candidate`` alias, the newest trained version); the two must differ. The job recommends; it does not move an
+alias (promotion is the registry's, through the promotion job).
+
 1. Both versions score the same documents (the champion's holdout rule, as in :mod:`vocspark.jobs.evaluate`;
    the two label maps must hold the same labels).
 2. Paired comparison: each model's report, metric deltas (challenger - champion), McNemar's test on the paired
@@ -20,19 +24,21 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import time
+from dataclasses import dataclass
 
 from pyspark import StorageLevel
 from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from vocspark import io
+from vocspark import args as args_mod
+from vocspark import io, runtime
 from vocspark.config import Config, ConfigError
-from vocspark.jobs.evaluate import holdout, stored_config
-from vocspark.jobs.train_classifier import args_dict, latest_version, read_metadata
+from vocspark.models import classifier_data as D
 from vocspark.models import classifiers as C
 from vocspark.models import evaluation as E
+from vocspark.models.registry import CANDIDATE, CHAMPION, ModelRegistry
+from vocspark.runtime import JobRun
 
 log = logging.getLogger(__name__)
 JOB = "compare_models"
@@ -41,12 +47,23 @@ METRICS = ("accuracy", "macro_f1", "weighted_f1", "roc_auc", "pr_auc")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="classifier name (models/<name>/)")
-    parser.add_argument("--champion", default=None, help="champion version (default: models/<name>/LATEST)")
-    parser.add_argument("--challenger", required=True, help="challenger version")
+    parser.add_argument("--champion", default=None, help="champion version (default: the registry's champion)")
+    parser.add_argument("--challenger", default=None, help="challenger version (default: the registry's candidate)")
     parser.add_argument("--months", default=None, help="comma-separated months (default: the champion's training months)")
     parser.add_argument("--dataset", default="test", choices=("test", "all"), help="test split or every labelled doc")
     parser.add_argument("--labels", default=None, help="labels dataset URI (default: the champion's)")
     parser.add_argument("--challenger-share", type=float, default=None, help="traffic share of the challenger")
+
+
+@dataclass(frozen=True)
+class Options(runtime.Options):
+    model: str | None = None
+    champion: str | None = None
+    challenger: str | None = None
+    months: str | None = None
+    dataset: str = "test"
+    labels: str | None = None
+    challenger_share: float | None = None
 
 
 def headline(report: dict) -> dict:
@@ -97,76 +114,84 @@ def recommend(primary: str, ci: dict | None, mc: dict, alpha: float) -> str:
     return "no significant difference: keep champion"
 
 
-def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> dict:
-    run_id = getattr(args, "run_id", None) or io.new_run_id()
-    champion = getattr(args, "champion", None) or latest_version(spark, cfg, args.model)
-    va, uri_a, meta_a = read_metadata(spark, cfg, args.model, champion)
-    vb, uri_b, meta_b = read_metadata(spark, cfg, args.model, args.challenger)
+def run(spark: SparkSession, cfg: Config, args: argparse.Namespace | Options) -> dict:
+    options = runtime.options_from(args, Options)
+    registry = ModelRegistry.of(spark, cfg)
+    champion = D.classifier_version(registry, options.model, options.champion, CHAMPION)
+    challenger = D.classifier_version(registry, options.model, options.challenger, CANDIDATE)
+    va, vb, meta_a, meta_b = champion.version, challenger.version, champion.metadata, challenger.metadata
+    if va == vb:
+        raise ConfigError(f"compare_models: champion and challenger are both version {va} of `{options.model}`: "
+                          "nothing to compare (train a new candidate or pass --challenger)")
     if sorted(meta_a["labels"]) != sorted(meta_b["labels"]) or meta_a.get("positive_label") != meta_b.get("positive_label"):
         raise ConfigError(f"compare_models: versions {va} and {vb} have different labels "
                           f"({meta_a['labels']} vs {meta_b['labels']})")
-    ccfg = stored_config(meta_a, getattr(args, "labels", None))
+    ccfg = D.stored_config(meta_a, options.labels)
     names = meta_a["labels"]
     binary = len(names) == 2
-    months = [m.strip() for m in args.months.split(",")] if getattr(args, "months", None) else meta_a["training"]["months"]
-    manifest = io.Manifest(JOB, run_id, args=args_dict(args), inputs={
-        "documents_clean": cfg.uri("documents_clean"), "champion": uri_a, "challenger": uri_b,
-        "labels": ccfg["labels"]["path"]})
-    t0 = time.monotonic()
-    data_df = holdout(spark, cfg, ccfg, names, months, getattr(args, "dataset", None) or "test", JOB, run_id, manifest)
-    data_df = data_df.persist(StorageLevel.MEMORY_AND_DISK)
-    scored_a = C.score(PipelineModel.load(uri_a), data_df, names, 1).persist(StorageLevel.MEMORY_AND_DISK)
-    # the challenger's label order may differ: score with its own map, then re-index by the champion's
-    scored_b = C.score(PipelineModel.load(uri_b), data_df, meta_b["labels"], 1)
-    if meta_b["labels"] != names:
-        order = [meta_b["labels"].index(n) for n in names]
-        scored_b = scored_b.withColumns({
-            "_probs": F.array(*[F.col("_probs")[i] for i in order]),
-            "pred_idx": F.array_position(F.array(*[F.lit(n) for n in names]), F.col("prediction")).cast("int") - 1,
-        })
-    scored_b = scored_b.persist(StorageLevel.MEMORY_AND_DISK)
-    ecfg = ccfg["evaluation"]
-    report_a = E.evaluate(scored_a, names, ecfg, binary)
-    report_b = E.evaluate(scored_b, names, ecfg, binary)
-    pairs_df = paired(scored_a, scored_b).persist(StorageLevel.MEMORY_AND_DISK)
-    b, c = discordant(pairs_df)
-    mc = E.mcnemar(b, c)
-    boot = E.bootstrap_paired(pairs_df, len(names), ecfg.get("bootstrap", 200), ecfg.get("seed", 7), binary)
-    share = getattr(args, "challenger_share", None) or ccfg["compare"]["challenger_share"]
-    routed = traffic_split(pairs_df, share, ccfg["compare"]["salt"]).persist(StorageLevel.MEMORY_AND_DISK)
-    variants = {}
-    for variant in ("champion", "challenger"):
-        part = routed.where(F.col("variant") == variant)
-        rep = E.evaluate(part, names, ecfg, binary) if part.limit(1).count() else None
-        variants[variant] = headline(rep) if rep else {"n": 0}
-    ha, hb = headline(report_a), headline(report_b)
-    primary = "roc_auc" if binary else "macro_f1"
-    ci = boot.get(primary, {}).get("b_minus_a")
-    result = {
-        "model": args.model,
-        "champion": va,
-        "challenger": vb,
-        "holdout": {"dataset": getattr(args, "dataset", None) or "test", "months": months, "documents": ha["n"]},
-        "champion_metrics": ha,
-        "challenger_metrics": hb,
-        "deltas": {m: (hb[m] - ha[m]) if ha[m] is not None and hb[m] is not None else None for m in METRICS},
-        "mcnemar": mc,
-        "bootstrap": boot,
-        "traffic_split": {"challenger_share": share, "salt": ccfg["compare"]["salt"], "variants": variants},
-        "primary_metric": primary,
-        "alpha": ccfg["compare"]["alpha"],
-        "recommendation": recommend(primary, ci, mc, ccfg["compare"]["alpha"]),
-    }
-    out = cfg.uri("reports", JOB, args.model, run_id)
-    io.write_text(spark, out + "/comparison.json", json.dumps(result, indent=1) + "\n")
-    io.write_text(spark, out + "/comparison.md", markdown(result))
-    for df in (routed, pairs_df, scored_a, scored_b, data_df):
-        df.unpersist()
-    manifest.outputs = {"report": out}
-    manifest.extra = {"recommendation": result["recommendation"], "deltas": result["deltas"], "mcnemar": mc,
-                      "seconds": round(time.monotonic() - t0, 3)}
-    manifest.close(spark, cfg.base_uri)
-    log.info("compare_models: %s %s vs %s on %d documents: %s (McNemar p=%.4g) -> %s", args.model, va, vb, ha["n"],
+    months = args_mod.selected_months(options) or meta_a["training"]["months"]
+    dataset = options.dataset or "test"
+    inputs = {"documents_clean": cfg.uri("documents_clean"), "champion": champion.uri, "challenger": challenger.uri}
+    with JobRun(spark, cfg, JOB, options, inputs=inputs) as run:
+        run.manifest.inputs["labels"] = D.labels_input(ccfg)
+        with run.step("holdout") as step:
+            data_df = D.holdout(spark, cfg, ccfg, names, months, dataset, JOB, run.run_id, run.manifest)
+            data_df = data_df.persist(StorageLevel.MEMORY_AND_DISK)
+            step.rows = run.manifest.written
+        with run.step("score both") as step:
+            scored_a = C.score(PipelineModel.load(champion.uri), data_df, names, 1).persist(StorageLevel.MEMORY_AND_DISK)
+            # the challenger's label order may differ: score with its own map, then re-index by the champion's
+            scored_b = C.score(PipelineModel.load(challenger.uri), data_df, meta_b["labels"], 1)
+            if meta_b["labels"] != names:
+                order = [meta_b["labels"].index(n) for n in names]
+                scored_b = scored_b.withColumns({
+                    "_probs": F.array(*[F.col("_probs")[i] for i in order]),
+                    "pred_idx": F.array_position(F.array(*[F.lit(n) for n in names]), F.col("prediction")).cast("int") - 1,
+                })
+            scored_b = scored_b.persist(StorageLevel.MEMORY_AND_DISK)
+            ecfg = ccfg["evaluation"]
+            report_a = E.evaluate(scored_a, names, ecfg, binary)
+            report_b = E.evaluate(scored_b, names, ecfg, binary)
+            step.rows = report_a["n"]
+        with run.step("paired tests and traffic split"):
+            pairs_df = paired(scored_a, scored_b).persist(StorageLevel.MEMORY_AND_DISK)
+            b, c = discordant(pairs_df)
+            mc = E.mcnemar(b, c)
+            boot = E.bootstrap_paired(pairs_df, len(names), ecfg.get("bootstrap", 200), ecfg.get("seed", 7), binary)
+            share = options.challenger_share or ccfg["compare"]["challenger_share"]
+            routed = traffic_split(pairs_df, share, ccfg["compare"]["salt"]).persist(StorageLevel.MEMORY_AND_DISK)
+            variants = {}
+            for variant in ("champion", "challenger"):
+                part = routed.where(F.col("variant") == variant)
+                rep = E.evaluate(part, names, ecfg, binary) if part.limit(1).count() else None
+                variants[variant] = headline(rep) if rep else {"n": 0}
+        ha, hb = headline(report_a), headline(report_b)
+        primary = "roc_auc" if binary else "macro_f1"
+        ci = boot.get(primary, {}).get("b_minus_a")
+        result = {
+            "model": options.model,
+            "champion": va,
+            "challenger": vb,
+            "holdout": {"dataset": dataset, "months": months, "documents": ha["n"]},
+            "champion_metrics": ha,
+            "challenger_metrics": hb,
+            "deltas": {m: (hb[m] - ha[m]) if ha[m] is not None and hb[m] is not None else None for m in METRICS},
+            "mcnemar": mc,
+            "bootstrap": boot,
+            "traffic_split": {"challenger_share": share, "salt": ccfg["compare"]["salt"], "variants": variants},
+            "primary_metric": primary,
+            "alpha": ccfg["compare"]["alpha"],
+            "recommendation": recommend(primary, ci, mc, ccfg["compare"]["alpha"]),
+        }
+        out = cfg.uri("reports", JOB, options.model, run.run_id)
+        io.write_text(spark, out + "/comparison.json", json.dumps(result, indent=1) + "\n")
+        io.write_text(spark, out + "/comparison.md", markdown(result))
+        for df in (routed, pairs_df, scored_a, scored_b, data_df):
+            df.unpersist()
+        run.manifest.outputs["report"] = out
+        run.manifest.extra.update({"champion": va, "challenger": vb, "recommendation": result["recommendation"],
+                                   "deltas": result["deltas"], "mcnemar": mc})
+    log.info("compare_models: %s %s vs %s on %d documents: %s (McNemar p=%.4g) -> %s", options.model, va, vb, ha["n"],
              result["recommendation"], mc["p_value"], out)
     return result
 

@@ -14,17 +14,22 @@ Pieces, each a function ``DataFrame -> DataFrame`` or a pipeline builder:
 - :func:`rebalance`: ``undersample`` / ``oversample`` (binary) to a target share of the minority class, exactly
   (rows kept or repeated by their hash rank within the class); ``class_weights`` adds ``weight`` =
   n / (classes x n_class).
-- :func:`build_pipeline`: features (``tfidf``: unigrams + n-grams of order ``ngram``, CountVectorizer, IDF;
+- :func:`build_pipeline`: a :class:`~vocspark.models.classifier_stages.ScoringGuard` (the tokens the features
+  read), features (``tfidf``: unigrams + n-grams of order ``ngram``, CountVectorizer, IDF;
   ``word2vec``: Word2Vec trained on the corpus, the document vector = the average of its in-vocabulary token
   vectors over all its tokens, Spark's rule; ``both``: the two concatenated) and the model
   (``logistic_regression`` binomial or multinomial, ``one_vs_rest`` over binary LogisticRegression,
   ``linear_svc``, one-vs-rest for more than two classes).
 - :func:`fit`: no tuning, ``train_validation_split`` (every grid point fitted on train and scored on the
   validation split) or ``cross_validator`` (k folds over train + validation); the chosen point is refitted on
-  train + validation when ``refit_on_train_and_validation``.
-- :func:`score`: class probabilities, predicted label, its probability and the top-k labels. Probabilities:
-  LogisticRegression's own; one-vs-rest over LogisticRegression: each class's sigmoid normalised to sum 1;
-  LinearSVC: softmax of the margins (a score, not calibrated). Ties in top-k: the lower label index first.
+  train + validation when ``refit_on_train_and_validation``. A grid over the inner classifier of one-vs-rest
+  (``one_vs_rest``, multi-class ``linear_svc``) gives one OneVsRest per grid point through the Pipeline's
+  ``stages`` param: a param map on the inner classifier is overridden by ``OneVsRest.copy`` (PySpark copies the
+  original inner classifier over it), so every point would be fitted with the config's value.
+- :func:`self_contained`: the fitted pipeline + the scoring stages of :mod:`vocspark.models.classifier_stages`
+  (known-token check, class probabilities, label names, top-k, model name and version): what training saves, so
+  ``PipelineModel.load(uri).transform(documents_clean_df)`` gives the predictions contract columns.
+- :func:`score`: for evaluation: every document scored (no known-token check), with ``_probs`` and ``pred_idx``.
 """
 from __future__ import annotations
 
@@ -39,13 +44,13 @@ from pyspark.ml import Pipeline, PipelineModel
 from pyspark.ml.classification import LinearSVC, LogisticRegression, OneVsRest
 from pyspark.ml.evaluation import BinaryClassificationEvaluator, MulticlassClassificationEvaluator
 from pyspark.ml.feature import IDF, CountVectorizer, NGram, SQLTransformer, VectorAssembler, Word2Vec
-from pyspark.ml.functions import vector_to_array
 from pyspark.ml.tuning import CrossValidator
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from vocspark import io
 from vocspark.config import PROJECT_ROOT, ConfigError, Field, is_remote, validate
+from vocspark.models import classifier_stages as S
 
 log = logging.getLogger(__name__)
 
@@ -371,14 +376,14 @@ def _base_classifier(mcfg: dict, binary: bool, weighted: bool, kind: str | None 
 def build_pipeline(ccfg: dict, n_classes: int, weighted: bool) -> tuple[Pipeline, dict[str, tuple[Any, str]]]:
     """The whole pipeline (features + model) and the handles of its tunable params (grid key -> (stage, param))."""
     fcfg, mcfg = ccfg["features"], ccfg["model"]
-    stages, handles, vectors = [], {}, []
+    stages, handles, vectors = [S.ScoringGuard(langs=ccfg["langs"] or [])], {}, []
     kind = fcfg["kind"]
     single = kind != "both"
     if kind in ("tfidf", "both"):
         t = fcfg["tfidf"]
-        ngram = NGram(n=max(t["ngram"], 1), inputCol="tokens", outputCol="_ngrams")
+        ngram = NGram(n=max(t["ngram"], 1), inputCol=S.SAFE_TOKENS, outputCol="_ngrams")
         # n-grams of order >= 2 contain a space (tokens never do): with n = 1 only the unigrams remain
-        terms = SQLTransformer(statement="SELECT *, concat(coalesce(tokens, array()), "
+        terms = SQLTransformer(statement=f"SELECT *, concat(coalesce({S.SAFE_TOKENS}, array()), "
                                          "filter(coalesce(_ngrams, array()), x -> instr(x, ' ') > 0)) AS _terms FROM __THIS__")
         cv = CountVectorizer(inputCol="_terms", outputCol="_tf", vocabSize=t["vocab_size"], minDF=t["min_df"],
                              binary=t["binary"])
@@ -388,7 +393,7 @@ def build_pipeline(ccfg: dict, n_classes: int, weighted: bool) -> tuple[Pipeline
         vectors.append("_tfidf")
     if kind in ("word2vec", "both"):
         w = fcfg["word2vec"]
-        w2v = Word2Vec(inputCol="tokens", outputCol=FEATURES if single else "_w2v", vectorSize=w["vector_size"],
+        w2v = Word2Vec(inputCol=S.SAFE_TOKENS, outputCol=FEATURES if single else "_w2v", vectorSize=w["vector_size"],
                        windowSize=w["window"], minCount=w["min_count"], maxIter=w["max_iter"],
                        numPartitions=w["num_partitions"], stepSize=w["step_size"], seed=w["seed"])
         stages.append(w2v)
@@ -403,23 +408,29 @@ def build_pipeline(ccfg: dict, n_classes: int, weighted: bool) -> tuple[Pipeline
         model = OneVsRest(classifier=inner, featuresCol=FEATURES, labelCol=LABEL_IDX)
         if weighted:
             model.setWeightCol(WEIGHT_COL)
-        handles.update({f"model.{k}": (model, "classifier:" + k) for k in ("reg_param", "elastic_net", "max_iter")})
+        handles.update({f"model.{k}": (model, "classifier:" + k) for k, p in _INNER.items() if inner.hasParam(p)})
     else:
         model = _base_classifier(mcfg, binary, weighted)
         handles.update({"model.reg_param": (model, "regParam"), "model.max_iter": (model, "maxIter")})
         if isinstance(model, LogisticRegression):
             handles["model.elastic_net"] = (model, "elasticNetParam")
     stages.append(model)
-    return Pipeline(stages=stages), handles
+    pipeline = Pipeline(stages=stages)
+    handles[PIPELINE] = (pipeline, "stages")
+    return pipeline, handles
 
 
 _INNER = {"reg_param": "regParam", "elastic_net": "elasticNetParam", "max_iter": "maxIter"}
+PIPELINE = "_pipeline"  # handles entry: the pipeline itself (its `stages` param carries one OneVsRest per point)
 
 
 def param_grid(grid: dict[str, list], handles: dict[str, tuple[Any, str]]) -> tuple[list[dict], list[dict]]:
-    """Spark param maps and the matching plain grid points ({grid key: value}), in the same order."""
-    keys = [k for k in sorted(grid) if k in handles]
-    missing = sorted(set(grid) - set(handles))
+    """Spark param maps and the matching plain grid points ({grid key: value}), in the same order.
+
+    A one-vs-rest inner-classifier param becomes a new OneVsRest (with a copy of the inner classifier holding the
+    point's values) in the map's ``Pipeline.stages``: see the module docstring for why not a map on the inner."""
+    keys = [k for k in sorted(grid) if k in handles and k != PIPELINE]
+    missing = sorted(set(grid) - set(handles) - {PIPELINE})
     if missing:
         raise ConfigError(f"`tuning.grid` names `{missing[0]}`, which this pipeline does not have")
     points = [dict(zip(keys, combo)) for combo in itertools.product(*[grid[k] for k in keys])] or [{}]
@@ -434,10 +445,12 @@ def param_grid(grid: dict[str, list], handles: dict[str, tuple[Any, str]]) -> tu
             else:
                 pm[stage.getParam(pname)] = value
         if inner_params:
+            pipeline = handles[PIPELINE][0]
             inner = ovr.getClassifier().copy()
-            for pname, value in inner_params.items():
-                inner._set(**{pname: value})
-            pm[ovr.getParam("classifier")] = inner
+            inner._set(**inner_params)
+            point_ovr = ovr.copy()
+            point_ovr.setClassifier(inner)
+            pm[pipeline.getParam("stages")] = [point_ovr if s is ovr else s for s in pipeline.getStages()]
         maps.append(pm)
     return maps, points
 
@@ -493,8 +506,19 @@ def _best(scores: list[float], larger_better: bool) -> int:
 
 
 # ------------------------------------------------------------------------------------------ scoring
+_SPARK_CLASSIFIERS = ("LogisticRegressionModel", "LinearSVCModel", "OneVsRestModel")
+
+
+def classifier_stage(model: PipelineModel):
+    """The Spark classifier model inside ``model`` (the last LogisticRegression / LinearSVC / OneVsRest model)."""
+    for stage in reversed(model.stages):
+        if type(stage).__name__ in _SPARK_CLASSIFIERS:
+            return stage
+    raise ConfigError("the model has no LogisticRegression, LinearSVC or OneVsRest stage")
+
+
 def model_kind(model: PipelineModel) -> str:
-    last = model.stages[-1]
+    last = classifier_stage(model)
     name = type(last).__name__
     if name == "OneVsRestModel":
         inner = type(last.models[0]).__name__ if last.models else ""
@@ -502,49 +526,64 @@ def model_kind(model: PipelineModel) -> str:
     return "svc" if name == "LinearSVCModel" else "lr"
 
 
-def probabilities(kind: str) -> Column:
-    """Class probabilities (array<double>) from the model's output columns; see the module docstring."""
-    if kind == "lr":
-        return vector_to_array(F.col("probability"))
-    raw = vector_to_array(F.col("rawPrediction"))
-    if kind == "ovr_lr":
-        sig = F.transform(raw, lambda m: F.lit(1.0) / (F.lit(1.0) + F.exp(-m)))
-        total = F.aggregate(sig, F.lit(0.0), lambda acc, x: acc + x)
-        return F.transform(sig, lambda x: x / total)
-    top = F.array_max(raw)
-    ex = F.transform(raw, lambda m: F.exp(m - top))
-    total = F.aggregate(ex, F.lit(0.0), lambda acc, x: acc + x)
-    return F.transform(ex, lambda x: x / total)
+probabilities = S.probabilities
+_ranked = S.ranked
 
 
-def _ranked(probs: Column) -> Column:
-    """(negated probability, label index) pairs sorted: best first, ties by the lower index."""
-    return F.array_sort(F.transform(probs, lambda p, i: F.struct((-p).alias("neg"), i.alias("idx"))))
+def is_self_contained(model: PipelineModel) -> bool:
+    return any(isinstance(s, S.ClassProbabilities) for s in model.stages)
+
+
+def self_contained(model: PipelineModel, names: list[str], top_k: int, name: str, version: str,
+                   require_known_token: bool = True, langs: list[str] | None = None) -> PipelineModel:
+    """``model`` (fitted by :func:`fit`) with the scoring stages: its ScoringGuard checks known tokens (when
+    ``require_known_token``; the vocabulary is :func:`vocabulary`), then ClassProbabilities (the model's kind, the
+    label names by index, ``top_k``) and ModelStamp (``name``, ``version``). A model saved before the stages
+    existed (its features read ``tokens``) gets a guard for ``langs`` that replaces ``tokens`` instead."""
+    stages = [s for s in model.stages if not isinstance(s, (S.ClassProbabilities, S.ModelStamp))]
+    vocab = vocabulary(model) if require_known_token else []
+    if isinstance(stages[0], S.ScoringGuard):
+        guard = stages[0].copy({stages[0].vocabulary: vocab, stages[0].requireKnownToken: require_known_token})
+        stages = [guard] + stages[1:]
+    else:
+        stages = [S.ScoringGuard(langs=langs or [], vocabulary=vocab, requireKnownToken=require_known_token,
+                                 outputCol="tokens")] + stages
+    probs = S.ClassProbabilities(kind=model_kind(model), labels=list(names), topK=int(top_k))
+    return PipelineModel(stages + [probs, S.ModelStamp(modelName=name, modelVersion=version)])
+
+
+def legacy_scoring_model(model: PipelineModel, meta: dict) -> PipelineModel:
+    """A self-contained model as is; a model saved before the scoring stages existed, completed from its
+    metadata.json (labels, langs, infer settings, name, version)."""
+    if is_self_contained(model):
+        return model
+    infer = meta["params"]["infer"]
+    return self_contained(model, meta["labels"], infer["top_k"], meta["name"], meta["version"],
+                          infer["require_known_token"], meta.get("langs"))
+
+
+def with_top_k(model: PipelineModel, top_k: int) -> PipelineModel:
+    """``model`` whose ClassProbabilities keeps ``top_k`` labels."""
+    return PipelineModel([s.copy({s.topK: int(top_k)}) if isinstance(s, S.ClassProbabilities) else s
+                          for s in model.stages])
 
 
 def score(model: PipelineModel, df: DataFrame, names: list[str], top_k: int) -> DataFrame:
-    """``df`` + ``_probs`` (array<double>, by label index), ``pred_idx``, ``prediction`` (label name),
-    ``probability`` (of the prediction) and ``top_k`` (array of (label, probability), best first; ties: the
-    lower label index first). The model's own columns are dropped."""
-    kind = model_kind(model)
-    scored = model.transform(df).withColumn("_probs", probabilities(kind))
-    model_cols = [c for c in scored.columns if c not in df.columns and c != "_probs"]
-    label_arr = F.array(*[F.lit(n) for n in names])
-    ranked = _ranked(F.col("_probs"))
-    top = F.transform(
-        F.slice(ranked, 1, min(top_k, len(names))),
-        lambda s: F.struct(F.coalesce(F.element_at(label_arr, s["idx"] + 1), F.lit("")).alias("label"),
-                           F.coalesce(-s["neg"], F.lit(0.0)).alias("probability")),  # non-null, as the contract
-    )
-    return (
-        scored.drop(*model_cols)
-        .withColumn("top_k", top)
-        .withColumns({
-            "pred_idx": ranked[0]["idx"],
-            "prediction": F.col("top_k")[0]["label"],
-            "probability": F.col("top_k")[0]["probability"],
-        })
-    )
+    """For evaluation: ``df`` + ``_probs`` (array<double>, by label index), ``pred_idx``, ``prediction`` (label
+    name), ``probability`` (of the prediction), ``top_k`` and ``reason``, every document scored (the known-token
+    check is off: evaluation measures the model on every labelled document, as training's test report does).
+    ``model``: fitted by :func:`fit` or self-contained; ``names`` are the label names by index."""
+    stages = []
+    for s in model.stages:
+        if isinstance(s, S.ScoringGuard):
+            s = s.copy({s.requireKnownToken: False})
+        elif isinstance(s, (S.ClassProbabilities, S.ModelStamp)):
+            continue
+        stages.append(s)
+    if not isinstance(stages[0], S.ScoringGuard):
+        stages = [S.ScoringGuard(outputCol="tokens")] + stages
+    probs = S.ClassProbabilities(kind=model_kind(model), labels=list(names), topK=int(top_k), keepScores=True)
+    return PipelineModel(stages + [probs]).transform(df)
 
 
 def vocabulary(model: PipelineModel) -> list[str]:
