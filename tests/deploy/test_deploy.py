@@ -1,6 +1,7 @@
 """Deployment: the CloudFormation template is generated from the same definitions the boto3 deployer applies and
 passes cfn-lint; the deployer against moto creates every job, workflow and trigger (read back and checked); the
-EMR step against moto carries the right spark-submit arguments; the IAM policy stays inside the project."""
+EMR step against moto carries the right spark-submit arguments; the IAM policy stays inside the project. (Alerts
+and the champion/mapping refusal: test_alerts.py, test_readiness.py.)"""
 from __future__ import annotations
 
 import json
@@ -19,21 +20,6 @@ moto = pytest.importorskip("moto")
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "cloudformation.json"
 REGION = "us-east-1"
-
-
-@pytest.fixture
-def glue_cfg():
-    return config.load(ROOT / "conf" / "glue.yaml", check_paths=False)
-
-
-@pytest.fixture
-def aws_env(monkeypatch):
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": REGION}.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with moto.mock_aws():
-        yield
 
 
 def test_committed_template_is_generated_from_the_definitions(glue_cfg):
@@ -72,10 +58,29 @@ def test_template_workflows_schedules_and_predicates(glue_cfg):
     assert [c["JobName"]["Fn::Sub"] for c in user_mode["Predicate"]["Conditions"]] == [
         "${NamePrefix}-infer_topics", "${NamePrefix}-infer_classifier"]
     assert {c["State"] for t in triggers.values() for c in t.get("Predicate", {}).get("Conditions", [])} == {"SUCCEEDED"}
+    assert [a["JobName"]["Fn::Sub"] for a in triggers["monthly-start"]["Actions"]] == ["${NamePrefix}-preprocess-monthly"]
+    assert [c["JobName"]["Fn::Sub"] for c in triggers["monthly-train"]["Predicate"]["Conditions"]] == [
+        "${NamePrefix}-preprocess-monthly"]
     assert [a["JobName"]["Fn::Sub"] for a in triggers["monthly-train"]["Actions"]] == [
         "${NamePrefix}-train_topics", "${NamePrefix}-train_classifier"]
+    promote = triggers["monthly-promote"]  # train -> promote, when both candidates were trained
+    assert promote["Predicate"]["Logical"] == "AND"
+    assert [c["JobName"]["Fn::Sub"] for c in promote["Predicate"]["Conditions"]] == [
+        "${NamePrefix}-train_topics", "${NamePrefix}-train_classifier"]
+    assert [a["JobName"]["Fn::Sub"] for a in promote["Actions"]] == ["${NamePrefix}-promote"]
     jobs = [v["Properties"] for v in res.values() if v["Type"] == "AWS::Glue::Job"]
-    assert len(jobs) == 8 and all(j["GlueVersion"] == {"Fn::Sub": "${GlueVersion}"} for j in jobs)
+    assert len(jobs) == 10 and all(j["GlueVersion"] == {"Fn::Sub": "${GlueVersion}"} for j in jobs)
+    names = [j["Name"]["Fn::Sub"] for j in jobs]
+    assert len(set(names)) == len(names)
+    # the workflows never start one Glue job from both: a monthly run cannot fail a weekly one on concurrency
+    started = {w: {a["JobName"]["Fn::Sub"] for t in triggers.values() for a in t["Actions"]
+                   if t["WorkflowName"]["Fn::Sub"].endswith(w)} for w in ("weekly-inference", "monthly-training")}
+    assert started["weekly-inference"] and started["monthly-training"]
+    assert not started["weekly-inference"] & started["monthly-training"]
+    monthly_pre = res["PreprocessMonthlyJob"]["Properties"]
+    weekly_pre = res["PreprocessJob"]["Properties"]
+    assert monthly_pre["Command"] == weekly_pre["Command"]  # the same script, jobs/preprocess.py
+    assert monthly_pre["DefaultArguments"] == weekly_pre["DefaultArguments"]
     assert body["Parameters"]["GlueVersion"]["Default"] == "5.1"
 
 
@@ -95,7 +100,8 @@ def test_policy_is_limited_to_the_project():
     assert all(r.endswith("Prefix}/*") for s in reads_s3 for r in s["Resource"])
 
 
-def test_deployer_creates_every_job_workflow_and_trigger(glue_cfg, aws_env, monkeypatch):
+def test_deployer_creates_every_job_workflow_and_trigger(glue_cfg, aws_env, monkeypatch, ready_models):
+    ready_models(glue_cfg)
     done = aws.deploy_glue(glue_cfg, REGION)
     glue = boto3.client("glue", region_name=REGION)
     role = boto3.client("iam", region_name=REGION).get_role(RoleName="vocspark-glue")["Role"]
@@ -105,14 +111,16 @@ def test_deployer_creates_every_job_workflow_and_trigger(glue_cfg, aws_env, monk
     secret_statement = next(s for s in role_policy["Statement"] if s["Sid"] == "WarehouseSecret")
     assert secret_statement["Resource"] == [
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:vocspark/warehouse-*"]  # conf/glue.yaml's secret only
-    assert set(done["jobs"].values()) == {"created"} and len(done["jobs"]) == 8
+    assert set(done["jobs"].values()) == {"created"} and len(done["jobs"]) == 10
 
     template_body = template.build(glue_cfg)
+    scripts = {"preprocess-monthly": "preprocess"}
     for name in ("ingest", "preprocess", "infer_topics", "infer_classifier", "user_mode", "load_warehouse",
-                 "train_topics", "train_classifier"):
+                 "preprocess-monthly", "train_topics", "train_classifier", "promote"):
         job = glue.get_job(JobName=f"vocspark-{name}")["Job"]
         assert job["Role"] == role["Arn"] and job["GlueVersion"] == "5.1"
-        assert job["Command"]["ScriptLocation"] == f"s3://my-voc-bucket/vocspark-artifacts/jobs/{name}.py"
+        script = scripts.get(name, name)
+        assert job["Command"]["ScriptLocation"] == f"s3://my-voc-bucket/vocspark-artifacts/jobs/{script}.py"
         args = job["DefaultArguments"]
         assert args["--config"] == "glue.yaml"
         assert args["--extra-py-files"] == "s3://my-voc-bucket/vocspark-artifacts/python/vocspark.zip"
@@ -127,6 +135,9 @@ def test_deployer_creates_every_job_workflow_and_trigger(glue_cfg, aws_env, monk
         assert d.render(cfn["Command"]["ScriptLocation"]["Fn::Sub"], d.parameters(glue_cfg)) == job["Command"]["ScriptLocation"]
     assert glue.get_job(JobName="vocspark-infer_topics")["Job"]["DefaultArguments"]["--mapping"] == \
         "s3://my-voc-bucket/vocspark-artifacts/conf/topics/instagram.yaml"
+    promote_args = glue.get_job(JobName="vocspark-promote")["Job"]["DefaultArguments"]
+    assert (promote_args["--topic-model"], promote_args["--classifier"], promote_args["--mapping"]) == (
+        "instagram", "product_category", "s3://my-voc-bucket/vocspark-artifacts/conf/topics/instagram.yaml")
 
     workflows = {w: glue.get_workflow(Name=w)["Workflow"] for w in ("vocspark-weekly-inference", "vocspark-monthly-training")}
     assert all(w["Name"] for w in workflows.values())
@@ -142,7 +153,8 @@ def test_deployer_creates_every_job_workflow_and_trigger(glue_cfg, aws_env, monk
              ("weekly-infer", ["vocspark-preprocess"], ["vocspark-infer_topics", "vocspark-infer_classifier"]),
              ("weekly-user-mode", ["vocspark-infer_topics", "vocspark-infer_classifier"], ["vocspark-user_mode"]),
              ("weekly-load", ["vocspark-user_mode"], ["vocspark-load_warehouse"]),
-             ("monthly-train", ["vocspark-preprocess"], ["vocspark-train_topics", "vocspark-train_classifier"])]
+             ("monthly-train", ["vocspark-preprocess-monthly"], ["vocspark-train_topics", "vocspark-train_classifier"]),
+             ("monthly-promote", ["vocspark-train_topics", "vocspark-train_classifier"], ["vocspark-promote"])]
     for name, watched, started in chain:
         t = trigger(name)
         assert t["Type"] == "CONDITIONAL"
@@ -156,7 +168,8 @@ def test_deployer_creates_every_job_workflow_and_trigger(glue_cfg, aws_env, monk
     assert trigger("weekly-load")["Actions"][0]["Arguments"] == {"--last-days": "7"}
     monthly = trigger("monthly-start")
     assert (monthly["Schedule"], monthly["WorkflowName"]) == ("cron(0 3 1 * ? *)", "vocspark-monthly-training")
-    assert len(glue.get_triggers()["Triggers"]) == 7
+    assert [a["JobName"] for a in monthly["Actions"]] == ["vocspark-preprocess-monthly"]
+    assert len(glue.get_triggers()["Triggers"]) == 8
 
     # a second deployment updates in place (moto has no UpdateJob/UpdateTrigger: record the calls)
     calls = []
@@ -172,7 +185,7 @@ def test_deployer_creates_every_job_workflow_and_trigger(glue_cfg, aws_env, monk
     monkeypatch.setattr(aws, "_client", recording_client)
     again = aws.deploy_glue(glue_cfg, REGION)
     assert set(again["jobs"].values()) == set(again["triggers"].values()) == {"updated"}
-    assert len(glue.get_triggers()["Triggers"]) == 7 and len(glue.list_jobs()["JobNames"]) == 8
+    assert len(glue.get_triggers()["Triggers"]) == 8 and len(glue.list_jobs()["JobNames"]) == 10
     job_update = next(c[2] for c in calls if c[:2] == ("job", "vocspark-ingest"))
     assert job_update["Command"]["ScriptLocation"] == "s3://my-voc-bucket/vocspark-artifacts/jobs/ingest.py"
     assert next(c[2] for c in calls if c[:2] == ("trigger", "vocspark-weekly-start"))["Schedule"] == "cron(0 6 ? * MON *)"

@@ -3,8 +3,10 @@
   template  [--config conf/glue.yaml]      print the CloudFormation template (deploy/cloudformation.json)
   policy    [--config conf/glue.yaml]      print the least-privilege IAM policy (tokens as in the template)
   workflows --config conf/glue.yaml [--zip dist/vocspark-<v>.zip]
-                                           upload every artifact (building the zip when not given), create or
-                                           update all Glue jobs and both workflows
+                                           check that every scheduled model has a champion and the topic model a
+                                           mapping for it (refuses otherwise, before any upload), upload every
+                                           artifact (building the zip when not given), create or update all Glue
+                                           jobs, both workflows and the failure alerts (EventBridge -> SNS)
   upload    --config conf/glue.yaml [--zip ZIP]
                                            upload every artifact only (before `aws cloudformation deploy`)
   submit    --target emr|glue --zip ZIP <job> [job args]
@@ -164,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(definitions.iam_policy(with_secret=True), indent=2))
     elif args.command in ("workflows", "upload"):
         cfg = _load(args.config, args.overrides)
+        if args.command == "workflows":  # nothing is uploaded when the scheduled models are not ready
+            aws.check_scheduled_models(cfg, mapping_uri=aws.mapping_to_deploy(cfg))
         files = aws.artifact_files(args.zip or build_zip(), Path(args.config), glue=True)
         files["conf/glue.yaml"] = Path(args.config)
         uploaded = aws.upload(files, cfg["deploy"]["artifacts_uri"], cfg["deploy"]["region"])

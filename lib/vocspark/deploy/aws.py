@@ -1,5 +1,6 @@
-"""boto3 side of deployment: upload the artifacts, create or update the Glue jobs, workflows and triggers, and
-submit EMR steps. Everything it creates comes from :mod:`vocspark.deploy.definitions` (the template renders the
+"""boto3 side of deployment: upload the artifacts, create or update the Glue jobs, workflows and triggers and the
+failure alerts (EventBridge rule -> SNS topic), and submit EMR steps. Workflows are deployed only when the
+scheduled models are ready (:mod:`vocspark.deploy.readiness`). Everything it creates comes from :mod:`vocspark.deploy.definitions` (the template renders the
 same definitions).
 
 boto3 finds credentials through the default provider chain and honours ``AWS_ENDPOINT_URL`` (the tests point it
@@ -16,6 +17,7 @@ from typing import Any, Sequence
 from vocspark import __version__, jars
 from vocspark.config import PROJECT_ROOT
 from vocspark.deploy import definitions as d
+from vocspark.deploy import readiness
 
 log = logging.getLogger(__name__)
 
@@ -123,11 +125,59 @@ def upsert_trigger(glue, trig: dict[str, Any]) -> str:
     return "updated"
 
 
+def deployed_mapping_uri(cfg: dict) -> str:
+    """The topic mapping the scheduled jobs read: ``<artifacts>/conf/topics/<topic_model>.yaml``."""
+    return d.render(d.topic_mapping_uri(cfg["deploy"]["topic_model"]), d.parameters(cfg))
+
+
+def mapping_to_deploy(cfg: dict) -> str:
+    """The mapping the workflows will read once the artifacts are uploaded: the checkout's
+    ``conf/topics/<model>.yaml`` when present (it is uploaded), else the one already deployed."""
+    local = PROJECT_ROOT / d.topic_mapping_key(cfg["deploy"]["topic_model"])
+    return str(local) if local.is_file() else deployed_mapping_uri(cfg)
+
+
+def check_scheduled_models(cfg: dict, region: str | None = None, session=None,
+                           mapping_uri: str | None = None) -> dict[str, str]:
+    """:func:`vocspark.deploy.readiness.check_scheduled_models` through boto3 (S3) or the local file system;
+    ``mapping_uri`` defaults to the deployed mapping."""
+    read = readiness.reader(region or cfg["deploy"]["region"], session)
+    return readiness.check_scheduled_models(cfg, mapping_uri or deployed_mapping_uri(cfg), read)
+
+
+def ensure_alerts(cfg: dict, vals: dict[str, Any], region: str, session=None) -> dict[str, Any]:
+    """The SNS topic (created or found), its policy, the EventBridge rule and its target (put: created or
+    replaced), and the e-mail subscription of ``deploy.alerts_email`` when set and not subscribed yet (SNS
+    sends a confirmation mail; an address removed from config stays subscribed until unsubscribed)."""
+    sns, events = _client("sns", region, session), _client("events", region, session)
+    topic_arn = sns.create_topic(Name=d.render(d.ALERTS_TOPIC, vals))["TopicArn"]  # idempotent
+    sns.set_topic_attributes(TopicArn=topic_arn, AttributeName="Policy",
+                             AttributeValue=json.dumps(d.render(d.alerts_topic_policy(), vals)))
+    rule = d.render(d.alert_rule(), vals)
+    events.put_rule(Name=rule["Name"], EventPattern=json.dumps(rule["EventPattern"]), State=rule["State"],
+                    Description=rule["Description"])
+    target = {**d.render(d.alert_target(), vals), "Arn": topic_arn}
+    events.put_targets(Rule=rule["Name"], Targets=[target])
+    out: dict[str, Any] = {"topic": topic_arn, "rule": rule["Name"], "email": None}
+    email = d.alerts_email(cfg)
+    if email:
+        subscribed = any(s["Protocol"] == "email" and s["Endpoint"] == email
+                         for s in sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"])
+        if not subscribed:
+            sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint=email)
+        out["email"] = "already subscribed" if subscribed else "subscribed (confirm from the mail)"
+    return out
+
+
 def deploy_glue(cfg: dict, region: str | None = None, session=None, job_names: Sequence[str] | None = None,
                 with_workflows: bool = True) -> dict[str, Any]:
-    """Create or update the Glue jobs (all, or ``job_names``) and, with ``with_workflows``, both workflows and
-    their triggers. Returns what was done per resource."""
+    """Create or update the Glue jobs (all, or ``job_names``) and, with ``with_workflows``, both workflows, their
+    triggers and the failure alerts: only when the scheduled models are ready (:func:`check_scheduled_models`
+    on the deployed mapping; :class:`vocspark.deploy.readiness.DeployRefused` before anything is created
+    otherwise). Returns what was done per resource."""
     region = region or cfg["deploy"]["region"]
+    if with_workflows:
+        check_scheduled_models(cfg, region, session)
     role_arn = ensure_role(cfg, region, session)
     account = role_arn.split(":")[4]
     vals = values(cfg, role_arn, account, region)
@@ -135,9 +185,10 @@ def deploy_glue(cfg: dict, region: str | None = None, session=None, job_names: S
     done: dict[str, Any] = {"jobs": {}, "workflows": {}, "triggers": {}}
     models = (cfg["deploy"]["topic_model"], cfg["deploy"]["classifier"])
     for name in job_names or [j.name for j in d.jobs(*models)]:
-        if not (PROJECT_ROOT / "jobs" / f"{name}.py").is_file():
-            raise ValueError(f"no job script jobs/{name}.py")
-        job_def = d.render(d.glue_job(d.job_for(name, *models)), vals)
+        job = d.job_for(name, *models)
+        if not (PROJECT_ROOT / "jobs" / f"{job.script_name}.py").is_file():
+            raise ValueError(f"no job script jobs/{job.script_name}.py")
+        job_def = d.render(d.glue_job(job), vals)
         done["jobs"][job_def["Name"]] = upsert_job(glue, job_def)
     if with_workflows:
         for name, description in d.WORKFLOWS.items():
@@ -152,6 +203,7 @@ def deploy_glue(cfg: dict, region: str | None = None, session=None, job_names: S
         for trigger in d.triggers():
             trig = d.render(d.glue_trigger(trigger), vals)
             done["triggers"][trig["Name"]] = upsert_trigger(glue, trig)
+        done["alerts"] = ensure_alerts(cfg, vals, region, session)
     log.info("glue deployment: %s", json.dumps(done))
     return done
 

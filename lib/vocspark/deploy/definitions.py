@@ -1,5 +1,5 @@
-"""The one source of what is deployed: Glue jobs, the two Glue workflows with their triggers, the IAM policy and
-the artifacts' S3 layout. The CloudFormation template (:mod:`vocspark.deploy.template`) and the boto3 deployer
+"""The one source of what is deployed: Glue jobs, the two Glue workflows with their triggers, the failure alerts
+(EventBridge rule -> SNS topic), the IAM policy and the artifacts' S3 layout. The CloudFormation template (:mod:`vocspark.deploy.template`) and the boto3 deployer
 (:mod:`vocspark.deploy.aws`) both render these same definitions.
 
 Values that differ per deployment are written as CloudFormation ``${Name}`` tokens (``${ArtifactsBucket}``,
@@ -12,8 +12,17 @@ Workflows (all times UTC):
   SUCCEEDED: ingest -> preprocess -> infer_topics + infer_classifier (both) -> user_mode -> load_warehouse.
   ingest, preprocess, infer_topics, infer_classifier and load_warehouse work on the whole months the last 7
   days touch (``--last-days 7``); user_mode and load_warehouse's subjects are as of the run day.
-- monthly training: SCHEDULED (``deploy.glue.monthly_schedule``) -> preprocess -> train_topics +
-  train_classifier.
+- monthly training: SCHEDULED (``deploy.glue.monthly_schedule``) -> preprocess-monthly (its own Glue job running
+  jobs/preprocess.py, so a monthly run overlapping a weekly one cannot fail it on the job's one concurrent run)
+  -> train_topics + train_classifier (both write a candidate) -> promote (when both SUCCEEDED: each candidate
+  becomes champion only when its gate passes).
+
+Every job of a workflow run works as of the same day: the workflow run property ``as_of``, set once by the first
+job from the run's start time (:mod:`vocspark.workflow`).
+
+Alerts: an EventBridge rule on ``aws.glue`` "Glue Job State Change" with a state in :data:`ALERT_STATES` for the
+project's jobs (names starting with ``${NamePrefix}-``) publishes to the SNS topic ``${NamePrefix}-alerts``; an
+e-mail address (config ``deploy.alerts_email``, optional) is subscribed to it.
 """
 from __future__ import annotations
 
@@ -38,6 +47,7 @@ EMR_PY_FILES_MODULES = ("snowballstemmer==3.1.1",)
 PACKAGE_KEY = "python/vocspark.zip"  # the package zip (spark-submit.sh builds dist/vocspark-<version>.zip)
 DEPS_KEY = "python/vocspark-deps.zip"  # EMR_PY_FILES_MODULES as installed (deploy's build_deps_zip)
 LAST_DAYS = "7"
+ALERT_STATES = ("FAILED", "TIMEOUT", "STOPPED")  # Glue job run states that notify (SUCCEEDED does not)
 
 
 @dataclass(frozen=True)
@@ -49,9 +59,14 @@ class Ref:
 
 @dataclass(frozen=True)
 class Job:
-    name: str  # jobs/<name>.py
+    name: str  # the Glue job is ${NamePrefix}-<name>; unique
     args: dict[str, str] = field(default_factory=dict)  # job defaults on top of the common ones
     extra_files: tuple[str, ...] = ()  # keys under the artifacts prefix, copied next to the script
+    script: str | None = None  # jobs/<script>.py (default: the name)
+
+    @property
+    def script_name(self) -> str:
+        return self.script or self.name
 
 
 @dataclass(frozen=True)
@@ -80,17 +95,28 @@ def topic_mapping_key(model: str) -> str:
     return f"conf/topics/{model}.yaml"
 
 
+def topic_mapping_uri(model: str) -> str:
+    """Where the scheduled jobs read the analyst's mapping of ``model`` (the deployed conf/topics/<model>.yaml)."""
+    return f"{artifacts_uri()}/{topic_mapping_key(model)}"
+
+
 def jobs(topic_model: str = "instagram", classifier: str = "product_category") -> list[Job]:
+    """Every Glue job of the workflows (names unique; one Glue job per workflow step, so the workflows never
+    compete for one job's concurrent run)."""
+    mapping = topic_mapping_uri(topic_model)
     return [
         Job("ingest"),
         Job("preprocess"),
-        Job("infer_topics", {"--model": topic_model, "--mapping": f"s3://${{ArtifactsBucket}}/${{ArtifactsPrefix}}/{topic_mapping_key(topic_model)}"}),
+        Job("infer_topics", {"--model": topic_model, "--mapping": mapping}),
         Job("infer_classifier", {"--model": classifier}),
         Job("user_mode"),
         Job("load_warehouse"),
+        Job("preprocess-monthly", script="preprocess"),
         Job("train_topics", {"--model": topic_model}),
         Job("train_classifier", {"--model": classifier, "--classifier-config": f"{classifier}.yaml"},
             (f"conf/classifiers/{classifier}.yaml",)),
+        # one run gates both candidates (Glue keeps one value per argument, and one job cannot run twice at once)
+        Job("promote", {"--topic-model": topic_model, "--mapping": mapping, "--classifier": classifier}),
     ]
 
 
@@ -105,15 +131,18 @@ def triggers() -> list[Trigger]:
         Trigger("weekly-user-mode", weekly, "CONDITIONAL", (Action("user_mode"),),
                 watch=("infer_topics", "infer_classifier")),
         Trigger("weekly-load", weekly, "CONDITIONAL", (Action("load_warehouse", last),), watch=("user_mode",)),
-        Trigger("monthly-start", monthly, "SCHEDULED", (Action("preprocess"),), schedule="${MonthlySchedule}"),
+        Trigger("monthly-start", monthly, "SCHEDULED", (Action("preprocess-monthly"),), schedule="${MonthlySchedule}"),
         Trigger("monthly-train", monthly, "CONDITIONAL", (Action("train_topics"), Action("train_classifier")),
-                watch=("preprocess",)),
+                watch=("preprocess-monthly",)),
+        Trigger("monthly-promote", monthly, "CONDITIONAL", (Action("promote"),),
+                watch=("train_topics", "train_classifier")),
     ]
 
 
 WORKFLOWS = {
     "weekly-inference": "Weekly: ingest the new raw data, preprocess, score topics and classifiers, user subjects, warehouse",
-    "monthly-training": "Monthly: preprocess, retrain the topic model and the classifier",
+    "monthly-training": "Monthly: preprocess, retrain the topic model and the classifier as candidates, promote "
+                        "the candidates whose gate passes",
 }
 
 
@@ -145,10 +174,10 @@ def glue_job(job: Job) -> dict[str, Any]:
     }
     return {
         "Name": f"${{NamePrefix}}-{job.name}",
-        "Description": f"VoC Spark {job.name} (jobs/{job.name}.py)",
+        "Description": f"VoC Spark {job.name} (jobs/{job.script_name}.py)",
         "Role": "${GlueRole.Arn}",
         "GlueVersion": "${GlueVersion}",
-        "Command": {"Name": "glueetl", "ScriptLocation": f"{art}/jobs/{job.name}.py", "PythonVersion": "3"},
+        "Command": {"Name": "glueetl", "ScriptLocation": f"{art}/jobs/{job.script_name}.py", "PythonVersion": "3"},
         "DefaultArguments": args,
         "WorkerType": "${WorkerType}",
         "NumberOfWorkers": Ref("NumberOfWorkers"),
@@ -200,7 +229,8 @@ def iam_policy(with_secret: bool) -> dict[str, Any]:
         {"Sid": "GlueTempDir", "Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"],
          "Resource": [f"{art}/${{ArtifactsPrefix}}/tmp/*"]},
         {"Sid": "OwnGlueJobs", "Effect": "Allow",
-         "Action": ["glue:GetJob", "glue:GetJobRun", "glue:GetJobBookmark", "glue:GetWorkflowRunProperties"],
+         "Action": ["glue:GetJob", "glue:GetJobRun", "glue:GetJobBookmark", "glue:GetWorkflowRun",
+                    "glue:GetWorkflowRunProperties", "glue:PutWorkflowRunProperties"],
          "Resource": ["arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:job/${NamePrefix}-*",
                       "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:workflow/${NamePrefix}-*"]},
         {"Sid": "GlueLogs", "Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
@@ -212,6 +242,57 @@ def iam_policy(with_secret: bool) -> dict[str, Any]:
         statements.append({"Sid": "WarehouseSecret", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
                            "Resource": ["${WarehouseSecretArn}"]})
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+# --------------------------------------------------------------------------- failure alerts
+ALERTS_TOPIC = "${NamePrefix}-alerts"
+ALERTS_RULE = "${NamePrefix}-glue-job-alerts"
+ALERTS_TOPIC_ARN = f"arn:${{AWS::Partition}}:sns:${{AWS::Region}}:${{AWS::AccountId}}:{ALERTS_TOPIC}"
+ALERTS_RULE_ARN = f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{ALERTS_RULE}"
+
+
+def alert_event_pattern() -> dict[str, Any]:
+    """Glue job runs of the project's jobs (``${NamePrefix}-*``) ending in one of :data:`ALERT_STATES`."""
+    return {
+        "source": ["aws.glue"],
+        "detail-type": ["Glue Job State Change"],
+        "detail": {"jobName": [{"prefix": "${NamePrefix}-"}], "state": list(ALERT_STATES)},
+    }
+
+
+def alert_rule() -> dict[str, Any]:
+    """The EventBridge rule (``AWS::Events::Rule`` property names; the deployer maps them to PutRule)."""
+    return {
+        "Name": ALERTS_RULE,
+        "Description": f"VoC Spark: a Glue job run {'/'.join(ALERT_STATES)} -> SNS {ALERTS_TOPIC}",
+        "EventPattern": alert_event_pattern(),
+        "State": "ENABLED",
+    }
+
+
+def alert_target() -> dict[str, Any]:
+    """The rule's one target: the topic, with a one-line message naming the job, state, run and Glue's reason."""
+    return {
+        "Id": "alerts-topic",
+        "Arn": ALERTS_TOPIC_ARN,
+        "InputTransformer": {
+            "InputPathsMap": {"job": "$.detail.jobName", "state": "$.detail.state", "run": "$.detail.jobRunId",
+                              "message": "$.detail.message", "time": "$.time"},
+            "InputTemplate": '"VoC Spark: Glue job <job> <state> at <time> (run <run>): <message>"',
+        },
+    }
+
+
+def alerts_topic_policy() -> dict[str, Any]:
+    """Only the project's rule may publish to the topic (through EventBridge)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "GlueJobAlertsRulePublishes", "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish", "Resource": ALERTS_TOPIC_ARN,
+            "Condition": {"ArnEquals": {"aws:SourceArn": ALERTS_RULE_ARN}},
+        }],
+    }
 
 
 GLUE_TRUST_POLICY = {
@@ -247,7 +328,13 @@ def parameters(cfg: dict) -> dict[str, Any]:
         "WeeklySchedule": dep["glue"]["weekly_schedule"],
         "MonthlySchedule": dep["glue"]["monthly_schedule"],
         "WarehouseSecretArn": "",
+        "AlertsEmail": alerts_email(cfg),
     }
+
+
+def alerts_email(cfg: dict) -> str:
+    """``deploy.alerts_email`` ('' when unset; read defensively: older configs do not have the key)."""
+    return str((cfg.get("deploy") or {}).get("alerts_email") or "")
 
 
 TOKEN = re.compile(r"\$\{([A-Za-z0-9:.]+)\}")

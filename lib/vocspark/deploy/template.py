@@ -25,6 +25,7 @@ PARAMETER_SPECS: dict[str, dict[str, Any]] = {
     "WeeklySchedule": {"Type": "String", "Description": "cron() in UTC of the weekly inference workflow"},
     "MonthlySchedule": {"Type": "String", "Description": "cron() in UTC of the monthly training workflow"},
     "WarehouseSecretArn": {"Type": "String", "Description": "Secrets Manager ARN of the warehouse credentials ('' = none)"},
+    "AlertsEmail": {"Type": "String", "Description": "e-mail address subscribed to the Glue job failure alerts ('' = none)"},
 }
 
 
@@ -75,17 +76,39 @@ def build(cfg: dict) -> dict[str, Any]:
         depends += sorted({logical_id(a.job, "Job") for a in trigger.actions} | {logical_id(j, "Job") for j in trigger.watch})
         resources[logical_id(trigger.name, "Trigger")] = {"Type": "AWS::Glue::Trigger", "DependsOn": depends,
                                                           "Properties": props}
+    resources.update(alert_resources())
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": "VoC Spark on AWS Glue: jobs, weekly inference and monthly training workflows, least-privilege "
-                       "role. Generated from lib/vocspark/deploy/definitions.py: do not edit by hand.",
+        "Description": "VoC Spark on AWS Glue: jobs, weekly inference and monthly training workflows, failure alerts "
+                       "(EventBridge -> SNS), least-privilege role. Generated from lib/vocspark/deploy/definitions.py: "
+                       "do not edit by hand.",
         "Parameters": params,
-        "Conditions": {"HasWarehouseSecret": {"Fn::Not": [{"Fn::Equals": [{"Ref": "WarehouseSecretArn"}, ""]}]}},
+        "Conditions": {"HasWarehouseSecret": {"Fn::Not": [{"Fn::Equals": [{"Ref": "WarehouseSecretArn"}, ""]}]},
+                       "HasAlertsEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlertsEmail"}, ""]}]}},
         "Resources": resources,
         "Outputs": {
             "GlueRoleArn": {"Value": {"Fn::GetAtt": ["GlueRole", "Arn"]}},
             **{logical_id(n, "WorkflowName"): {"Value": {"Ref": logical_id(n, "Workflow")}} for n in d.WORKFLOWS},
+            "AlertsTopicArn": {"Value": {"Ref": "AlertsTopic"}},
         },
+    }
+
+
+def alert_resources() -> dict[str, Any]:
+    """SNS topic, its policy (only the project's rule publishes), the EventBridge rule and the optional e-mail
+    subscription: the same definitions the deployer applies (:func:`vocspark.deploy.aws.ensure_alerts`)."""
+    rule = _cfn(d.alert_rule())
+    rule["Targets"] = [_cfn(d.alert_target())]
+    return {
+        "AlertsTopic": {"Type": "AWS::SNS::Topic",
+                        "Properties": {"TopicName": _cfn(d.ALERTS_TOPIC), "DisplayName": "VoC Spark alerts"}},
+        "AlertsTopicPolicy": {"Type": "AWS::SNS::TopicPolicy",
+                              "Properties": {"Topics": [{"Ref": "AlertsTopic"}],
+                                             "PolicyDocument": _cfn(d.alerts_topic_policy())}},
+        "GlueJobAlertsRule": {"Type": "AWS::Events::Rule", "DependsOn": ["AlertsTopic"], "Properties": rule},
+        "AlertsEmailSubscription": {"Type": "AWS::SNS::Subscription", "Condition": "HasAlertsEmail",
+                                    "Properties": {"TopicArn": {"Ref": "AlertsTopic"}, "Protocol": "email",
+                                                   "Endpoint": {"Ref": "AlertsEmail"}}},
     }
 
 
