@@ -235,6 +235,7 @@ SPEC: dict[str, Any] = {
         "name_prefix": Field(str, default="vocspark"),
         "topic_model": Field(str, default="instagram"),  # --model of infer_topics / train_topics in the workflows
         "classifier": Field(str, default="product_category"),  # --model of infer_classifier / train_classifier
+        "alerts_email": Field(str),  # subscribed to the SNS topic of failed Glue job runs (optional)
         "emr": {
             "cluster_id": Field(str),
             "deploy_mode": Field(str, default="cluster", choices=("cluster", "client")),
@@ -459,6 +460,7 @@ class DeployConfig:
     name_prefix: str
     topic_model: str
     classifier: str
+    alerts_email: str | None
     emr: EmrConfig
     glue: GlueConfig
 
