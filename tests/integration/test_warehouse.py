@@ -265,7 +265,12 @@ def test_wrong_password_and_missing_secret_fail_without_leaking(spark, cfg, tmp_
     monkeypatch.delenv("VOCSPARK_WAREHOUSE_PASSWORD")
     with pytest.raises(warehouse.WarehouseError, match=r"\$VOCSPARK_WAREHOUSE_PASSWORD"):
         job.run(spark, cfg, args(run_id="nopw"))
-    assert not (tmp_base / "manifests" / "load_warehouse").exists()  # failed before reading or writing anything
+    # the run that reached the warehouse left a failed run's manifest (JobRun), without the password
+    manifests = tmp_base / "manifests" / "load_warehouse"
+    assert sorted(p.name for p in manifests.glob("*.json")) == ["bad.json"]  # nopw failed before reading anything
+    bad = json.loads((manifests / "bad.json").read_text())
+    assert bad["extra"]["status"] == "failed" and "password authentication failed" in bad["extra"]["error"]
+    assert wrong not in (manifests / "bad.json").read_text()
 
 
 def test_missing_input_is_named(spark, cfg, tmp_base):
