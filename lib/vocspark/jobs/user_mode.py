@@ -23,7 +23,7 @@ Manifest counts (they reconcile): ``read`` = prediction rows read; ``rejected``:
 then ``missing_time`` (null created_at), both written to ``rejected/job=user_mode/source=predictions_<model>/``
 with the row as JSON; ``filtered``: ``outside_window`` = rows no window of the run counts (and, per comment, that
 get no row of their own); ``written`` = the rest, i.e. the comments counted. ``extra`` holds the users and rows
-written, the days written, the window bounds, the model versions of the counted rows and seconds per step.
+written, the days written, the window bounds, the model versions of the counted rows and the timed steps (``extra.steps``).
 As of a day the counts are observed (``DataFrame.observe``) while the output is written, so the input is scanned
 once (``read`` is counted on its own, so the reconciliation is a real check); history and per comment first run
 one small aggregate (rows per outcome, model version and UTC day) that also tells which days get rows. Rejected
