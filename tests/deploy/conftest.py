@@ -31,7 +31,7 @@ def aws_env(monkeypatch):
         yield
 
 
-def mapping_yaml(model: str, version: str) -> str:
+def _mapping_yaml(model: str, version: str) -> str:
     """A valid mapping of a 2-cluster model (cluster 1 explicitly not labelled)."""
     return (f'model: {model}\nmodel_version: "{version}"\n'
             "labels: {entrega: {subject: entrega, category: complaint}}\nclusters: {0: entrega, 1: null}\n")
@@ -59,7 +59,7 @@ def ready_models():
                 s3.put_object(Bucket=data_bucket, Key=f"{root}/aliases/champion.json",
                               Body=json.dumps({"version": version, "reason": "test"}).encode())
         if mapping is not None:
-            body = mapping or mapping_yaml(topic_model, topic_version)
+            body = mapping or _mapping_yaml(topic_model, topic_version)
             s3.put_object(Bucket=art_bucket, Key=f"{art_prefix}/{d.topic_mapping_key(topic_model)}",
                           Body=body.encode())
 

@@ -98,6 +98,10 @@ def test_policy_is_limited_to_the_project():
                 assert statement["Action"] == ["cloudwatch:PutMetricData"] and "Condition" in statement
     reads_s3 = [s for s in policy["Statement"] if "s3:GetObject" in s["Action"]]
     assert all(r.endswith("Prefix}/*") for s in reads_s3 for r in s["Resource"])
+    # the jobs read the workflow run, and set its as_of once (vocspark.workflow), on the project's workflows only
+    workflow_runs = {"glue:GetWorkflowRun", "glue:GetWorkflowRunProperties", "glue:PutWorkflowRunProperties"}
+    (glue_statement,) = [s for s in policy["Statement"] if workflow_runs <= set(s["Action"])]
+    assert all(r.endswith(("job/${NamePrefix}-*", "workflow/${NamePrefix}-*")) for r in glue_statement["Resource"])
 
 
 def test_deployer_creates_every_job_workflow_and_trigger(glue_cfg, aws_env, monkeypatch, ready_models):
@@ -112,6 +116,9 @@ def test_deployer_creates_every_job_workflow_and_trigger(glue_cfg, aws_env, monk
     assert secret_statement["Resource"] == [
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:vocspark/warehouse-*"]  # conf/glue.yaml's secret only
     assert set(done["jobs"].values()) == {"created"} and len(done["jobs"]) == 10
+    assert done["alerts"]["rule"] == "vocspark-glue-job-alerts"
+    assert boto3.client("events", region_name=REGION).list_targets_by_rule(
+        Rule="vocspark-glue-job-alerts")["Targets"][0]["Arn"] == done["alerts"]["topic"]
 
     template_body = template.build(glue_cfg)
     scripts = {"preprocess-monthly": "preprocess"}

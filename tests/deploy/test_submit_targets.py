@@ -2,6 +2,7 @@
 carries the job and its arguments, the Glue job is created with the same definition and a run is started."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -109,14 +110,30 @@ def test_glue_arguments_from_job_arguments():
 
 def test_workflows_command_uploads_everything_and_deploys(env, endpoint):
     bucket = f"art-{uuid.uuid4().hex[:8]}"
-    s3, glue = _client("s3", endpoint), _client("glue", endpoint)
+    s3, glue, sns = _client("s3", endpoint), _client("glue", endpoint), _client("sns", endpoint)
     s3.create_bucket(Bucket=bucket)
-    proc = subprocess.run([sys.executable, "-m", "vocspark.deploy", "workflows", "--config", "conf/glue.yaml",
-                           "--set", f"deploy.artifacts_uri=s3://{bucket}/art", "--set", "deploy.name_prefix=vocwf"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    command = [sys.executable, "-m", "vocspark.deploy", "workflows", "--config", "conf/glue.yaml",
+               "--set", f"deploy.artifacts_uri=s3://{bucket}/art", "--set", "deploy.name_prefix=vocwf",
+               "--set", f"base_uri=s3://{bucket}/data", "--set", "deploy.topic_model=wf_topics"]
+    # no champion yet: refused in one line, before anything is uploaded
+    refused = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines()[-1].startswith(
+        "python -m vocspark.deploy workflows: refusing to deploy the workflows: model `wf_topics` has no champion")
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    # the scheduled models' champions and the deployed mapping for the topic champion
+    for name, meta in (("wf_topics", {"k": 1}), ("product_category", {})):
+        s3.put_object(Bucket=bucket, Key=f"data/models/{name}/v1/metadata.json", Body=json.dumps(meta).encode())
+        s3.put_object(Bucket=bucket, Key=f"data/models/{name}/aliases/champion.json", Body=b'{"version": "v1"}')
+    s3.put_object(Bucket=bucket, Key="art/conf/topics/wf_topics.yaml", Body=(
+        b'model: wf_topics\nmodel_version: "v1"\nlabels: {a: {subject: a, category: praise}}\nclusters: {0: a}\n'))
+    proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
-    assert {f"art/jobs/{j}.py" for j in ("ingest", "preprocess", "user_mode", "load_warehouse")} <= keys
+    assert {f"art/jobs/{j}.py" for j in ("ingest", "preprocess", "user_mode", "load_warehouse", "promote")} <= keys
     assert {"art/python/vocspark.zip", "art/conf/glue.yaml"} <= keys
     assert {"vocwf-monthly-training", "vocwf-weekly-inference"} <= set(glue.list_workflows()["Workflows"])
     assert glue.get_trigger(Name="vocwf-weekly-start")["Trigger"]["Schedule"] == "cron(0 6 ? * MON *)"
+    assert glue.get_job(JobName="vocwf-preprocess-monthly")["Job"]["Command"]["ScriptLocation"] == (
+        f"s3://{bucket}/art/jobs/preprocess.py")
+    assert f"arn:aws:sns:{REGION}:123456789012:vocwf-alerts" in {t["TopicArn"] for t in sns.list_topics()["Topics"]}

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from vocspark import config as config_mod
 from vocspark.args import setup_logging
-from vocspark.deploy import aws, definitions, template
+from vocspark.deploy import aws, definitions, readiness, template
 
 
 def build_zip() -> Path:
@@ -167,7 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command in ("workflows", "upload"):
         cfg = _load(args.config, args.overrides)
         if args.command == "workflows":  # nothing is uploaded when the scheduled models are not ready
-            aws.check_scheduled_models(cfg, mapping_uri=aws.mapping_to_deploy(cfg))
+            try:
+                aws.check_scheduled_models(cfg, mapping_uri=aws.mapping_to_deploy(cfg))
+            except readiness.DeployRefused as exc:
+                print(f"python -m vocspark.deploy workflows: {exc}", file=sys.stderr)
+                return 2
         files = aws.artifact_files(args.zip or build_zip(), Path(args.config), glue=True)
         files["conf/glue.yaml"] = Path(args.config)
         uploaded = aws.upload(files, cfg["deploy"]["artifacts_uri"], cfg["deploy"]["region"])

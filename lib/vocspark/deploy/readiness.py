@@ -106,7 +106,7 @@ def _model_problem(read: Reader, models: str, name: str) -> tuple[str | None, di
 def _mapping_problem(read: Reader, name: str, version: str, metadata: dict, mapping_uri: str) -> str | None:
     import yaml
 
-    from vocspark.models.topic_mapping import parse_mapping
+    from vocspark.models.topic_mapping import MappingVersionError, parse_mapping
 
     text = read(mapping_uri)
     where = f"model `{name}` champion `{version}`"
@@ -116,6 +116,8 @@ def _mapping_problem(read: Reader, name: str, version: str, metadata: dict, mapp
     try:
         mapping = parse_mapping(yaml.safe_load(text), origin=mapping_uri)
         mapping.check_model(name, version, metadata.get("k"))
+    except MappingVersionError as exc:
+        return f"{where}: the topic mapping is not for the champion: {' '.join(str(exc).split())}"
     except (ConfigError, yaml.YAMLError) as exc:
         return f"{where}: invalid topic mapping: {' '.join(str(exc).split())}"
     return None
