@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from vocspark import config, io
+from vocspark import config
 from vocspark.config import ConfigError
 from vocspark.jobs import compare_models, evaluate, generate_demo_data, infer_classifier, ingest, preprocess
 from vocspark.jobs import train_classifier
