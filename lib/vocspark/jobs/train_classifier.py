@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 

@@ -12,7 +12,6 @@ settings stored with a model, and a registered classifier version. (Job modules 
 """
 from __future__ import annotations
 
-from typing import Any
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
