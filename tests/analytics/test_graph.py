@@ -63,6 +63,7 @@ def read_csvs(folder):
     return headers, rows
 
 
+@pytest.mark.integration  # a whole job run end to end: integration tier (make test), not make test-fast
 def test_graph_job_parquet_neptune_and_manifest(spark, tmp_base, docs_df, doc):
     docs_df(reviews(doc)).write.partitionBy("source", "month").parquet(str(tmp_base / "documents_clean"))
     predictions(spark).write.partitionBy("month").parquet(str(tmp_base / "predictions" / "product_category"))

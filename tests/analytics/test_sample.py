@@ -66,6 +66,7 @@ def test_target_rows():
     assert [sp.target_rows(n, 0.01) for n in (0, 1, 49, 150, 1000)] == [0, 1, 1, 2, 10]
 
 
+@pytest.mark.integration  # a whole job run end to end: integration tier (make test), not make test-fast
 def test_sample_job_tables_manifest_rejects_and_rerun(spark, tmp_base, docs_df, doc):
     rows = [doc(f"j{i}", "2021-01-10") for i in range(5)] + [doc(f"f{i}", "2021-02-10") for i in range(3)]
     rows += [doc("toy", "2021-03-10", product_category="Toys"), doc("bad", "2021-01-11", star_rating=None)]

@@ -109,6 +109,7 @@ def read_documents(spark, base: Path):
     return io.read_dataset(spark, (base / "documents").as_uri())
 
 
+@pytest.mark.integration  # a whole job run end to end: integration tier (make test), not make test-fast
 def test_ingest_end_to_end_reconciles_and_is_idempotent(spark, tmp_base, write_raw_fixture):
     write_raw_fixture(tmp_base)
     cfg = make_cfg(tmp_base)

@@ -360,6 +360,7 @@ def test_job_as_of_end_to_end_reconciles_and_reruns_the_same(spark, job_base):
     assert len(io.read_dataset(spark, (job_base / "rejected").as_uri()).collect()) == 2
 
 
+@pytest.mark.integration  # a whole job run end to end: integration tier (make test), not make test-fast
 def test_job_history_and_per_comment_end_to_end(spark, job_base):
     cfg = make_cfg(job_base)
     m = run_job(spark, cfg, "h1", history_from=HISTORY_FROM.isoformat(), history_to=HISTORY_TO.isoformat())
