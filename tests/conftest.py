@@ -126,8 +126,10 @@ def demo_generate_args(**overrides: Any) -> argparse.Namespace:
 @dataclass(frozen=True)
 class DemoTemplate:
     """The shared demo base: ``path`` holds raw/, truth/, documents/, documents_clean/, sentences/, rejected/ and
-    manifests/ of one generate -> ingest -> preprocess run. It is READ-ONLY (files 0444, folders 0555): take a copy
-    with :meth:`copy_to` (or the ``demo_base`` / ``fresh_demo_base`` fixtures) before running a job on it.
+    manifests/ of one generate -> ingest -> preprocess run. It is READ-ONLY (files 0444, folders 0555; root ignores
+    modes, so every copy and the session's end also compare it with its fingerprint and fail loudly if a test
+    changed it): take a copy with :meth:`copy_to` (or the ``demo_base`` / ``fresh_demo_base`` fixtures) before
+    running a job on it.
 
     Lineage columns (``source_file``) and the manifests' URIs name the template's path, not the copy's."""
 
@@ -135,6 +137,7 @@ class DemoTemplate:
     summary: dict  # what generate_demo_data.run returned (summary["sources"][source]["expected_kept"], ...)
     ingest: Any  # the ingest manifest (run id DEMO_RUN_IDS["ingest"])
     preprocess: Any  # the preprocess manifest (run id DEMO_RUN_IDS["preprocess"])
+    fingerprint: tuple = ()  # (relative path, size, mtime_ns) of every file when it was made
 
     @property
     def uri(self) -> str:
@@ -151,8 +154,13 @@ class DemoTemplate:
         """See :func:`demo_cfg`."""
         return demo_cfg(base, overrides)
 
+    def check_untouched(self) -> None:
+        changed = sorted(set(self.fingerprint) ^ set(_fingerprint(self.path)))
+        assert not changed, f"a test changed the shared demo template {self.path} (copy it first): {changed[:5]}"
+
     def copy_to(self, dest: Path) -> Path:
         """A writable copy of the base at ``dest`` (which must not exist); returns ``dest``."""
+        self.check_untouched()
         shutil.copytree(self.path, dest, copy_function=shutil.copyfile)
         _set_writable(dest, True)
         return dest
@@ -161,6 +169,11 @@ class DemoTemplate:
 def demo_cfg(base: Path, overrides: dict[str, Any] | None = None) -> config.Config:
     """conf/local.yaml with ``base_uri`` = ``base`` (and ``overrides``): the config the shared base was made with."""
     return config.load(ROOT / "conf" / "local.yaml", {"base_uri": str(base), **(overrides or {})})
+
+
+def _fingerprint(root: Path) -> tuple:
+    return tuple(sorted((p.relative_to(root).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+                        for p in root.rglob("*") if p.is_file()))
 
 
 def _set_writable(root: Path, writable: bool) -> None:
@@ -192,8 +205,10 @@ def demo_template(spark, tmp_path_factory) -> DemoTemplate:
     finally:
         _set_conf(spark, previous)
     _set_writable(base, False)
-    yield DemoTemplate(path=base, summary=summary, ingest=m_ingest, preprocess=m_pre)
+    template = DemoTemplate(path=base, summary=summary, ingest=m_ingest, preprocess=m_pre, fingerprint=_fingerprint(base))
+    yield template
     _set_writable(base, True)  # so pytest can remove old temp folders
+    template.check_untouched()
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ module's own copy of the base) leaves identical outputs."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -81,6 +82,10 @@ def test_rerun_leaves_identical_outputs(spark, demo_template, demo_base):
     again = json.loads((demo_base / "manifests" / "ingest" / "e2e-ingest-2.json").read_text())
     assert again["counts"] == first["counts"]
     assert (m_ingest.written, m_pre.written) == (demo_template.ingest.written, demo_template.preprocess.written)
-    # the template itself is untouched: still only the first runs' manifests
+    # the template itself is untouched: still only the first runs' manifests, every file as it was made
     assert sorted(p.name for p in (demo_template.path / "manifests" / "ingest").glob("*.json")) == [
         f"{demo_template.ingest.run_id}.json"]
+    demo_template.check_untouched()
+    one_file_less = dataclasses.replace(demo_template, fingerprint=demo_template.fingerprint[1:])
+    with pytest.raises(AssertionError, match="changed the shared demo template"):
+        one_file_less.check_untouched()  # what a module writing into the template would meet
