@@ -99,9 +99,18 @@ def test_legacy_latest_is_read_until_an_alias_exists(reg, tmp_path):
         (tmp_path / "models" / "m" / "aliases" / f"{alias}.json").unlink(missing_ok=True)
     (tmp_path / "models" / "m" / "LATEST").write_text("v1\n")
     assert reg.resolve("m") == "v1" and reg.alias("m", R.CANDIDATE) == "v1"
-    _train(reg, "m", "v2")  # the first alias written ends the fallback: champion is unset until promoted
-    assert reg.alias("m", R.CANDIDATE) == "v2"
-    assert reg.alias("m", R.CHAMPION) is None
+    _train(reg, "m", "v2")  # the first alias written ends the fallback: the legacy version stays champion
+    assert reg.aliases("m") == {"candidate": "v2", "champion": "v1"}
+    assert [e["reason"] for e in reg.history("m") if e.get("alias") == "champion"] == [
+        "legacy LATEST version kept as champion"]
+
+
+def test_first_champion_only_when_there_is_none(reg):
+    reg.begin_version("m", "v1")
+    reg.register("m", "v1", {}, first_champion_reason="first trained version")
+    reg.begin_version("m", "v2")
+    reg.register("m", "v2", {}, first_champion_reason="first trained version")
+    assert reg.aliases("m") == {"candidate": "v2", "champion": "v1"}
 
 
 def test_alias_files_are_plain_json(reg, tmp_path):

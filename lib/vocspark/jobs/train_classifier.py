@@ -178,19 +178,14 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace | Options) ->
             "classifier_config": ccfg["_path"],
         }
         with run.step("register"):
-            champion = registry.alias(name, CHAMPION)  # before register: a legacy LATEST counts until an alias exists
-            registry.register(name, version, metadata, run_id=run.run_id)
-            promoted = None
-            if champion is None:
-                registry.promote(name, version, reason=FIRST_CHAMPION, run_id=run.run_id)
-                promoted = FIRST_CHAMPION
-            elif registry.alias(name, CHAMPION) is None:  # the champion was the legacy LATEST: keep it as such
-                registry.promote(name, champion, reason="the legacy LATEST version, kept as champion", run_id=run.run_id)
+            registry.register(name, version, metadata, run_id=run.run_id, first_champion_reason=FIRST_CHAMPION)
+            champion = registry.alias(name, CHAMPION)
+            promoted = FIRST_CHAMPION if champion == version else None
         for df in (train_df, data_df, ex_df):
             df.unpersist()
         run.manifest.outputs.update({"model": uri, "report": metadata["report"]})
         run.manifest.extra.update({"version": version, "labels": names, "metrics": metadata["metrics"],
-                                   "tuning": tuning, "champion": promoted and version or champion,
+                                   "tuning": tuning, "champion": champion,
                                    "promoted": promoted})
     log.info("train_classifier: %s version %s at %s: %s (%.1fs)", name, version, uri, metadata["metrics"], run.seconds)
     return metadata

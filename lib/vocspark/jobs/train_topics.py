@@ -41,7 +41,7 @@ from vocspark import io, runtime
 from vocspark.args import month_range
 from vocspark.config import Config
 from vocspark.models import topics
-from vocspark.models.registry import CHAMPION, ModelRegistry
+from vocspark.models.registry import ModelRegistry
 from vocspark.runtime import JobRun
 
 log = logging.getLogger(__name__)
@@ -137,12 +137,7 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace | Options) ->
                 "seconds": {"fit": round(fit_seconds, 3), "total": round(run.seconds, 3)},
                 "versions": io.versions(spark),
             }
-        champion = registry.alias(name, CHAMPION)  # read before register: a legacy LATEST counts until then
-        registry.register(name, version, metadata, run_id=run.run_id)
-        if champion is None:
-            registry.promote(name, version, reason=FIRST_VERSION_REASON, run_id=run.run_id)
-        elif registry.alias(name, CHAMPION) is None:  # it was a legacy LATEST, which the new aliases hide
-            registry.promote(name, champion, reason="legacy LATEST version kept as champion", run_id=run.run_id)
+        registry.register(name, version, metadata, run_id=run.run_id, first_champion_reason=FIRST_VERSION_REASON)
         clustered_df.unpersist()
         train_df.unpersist()
         run.manifest.outputs = {"model": uri, "report": uri + "/report"}

@@ -141,7 +141,7 @@ class ModelRegistry:
         uri = self._alias_uri(name, alias)
         if io.path_exists(self.spark, uri):
             return json.loads(io.read_text(self.spark, uri))["version"]
-        if not any(io.path_exists(self.spark, self._alias_uri(name, a)) for a in ALIASES):
+        if not self._has_alias_files(name):
             legacy = f"{self.root}/{name}/{LEGACY_LATEST}"
             if io.path_exists(self.spark, legacy):
                 return io.read_text(self.spark, legacy).strip() or None
@@ -184,15 +184,28 @@ class ModelRegistry:
         return uri
 
     def register(self, name: str, version: str, metadata: dict[str, Any], reason: str = "trained",
-                 run_id: str | None = None) -> ModelVersion:
-        """Commit ``version`` (write its metadata.json, last) and make it the ``candidate``."""
+                 run_id: str | None = None, first_champion_reason: str | None = None) -> ModelVersion:
+        """Commit ``version`` (write its metadata.json, last) and make it the ``candidate``.
+
+        A model whose champion was a legacy ``LATEST`` keeps that version as an explicit champion (the first alias
+        written ends the fallback). With ``first_champion_reason``, a model with no champion at all gets this
+        version as champion (nothing to compare it with); an existing champion is never moved here."""
         if self.exists(name, version):
             raise VersionExistsError(f"model `{name}` version `{version}` is already registered")
+        champion = self.alias(name, CHAMPION)
+        legacy = champion is not None and not self._has_alias_files(name)
         uri = self.uri(name, version)
         io.write_text(self.spark, f"{uri}/{METADATA}", json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
         self._record(name, {"event": "registered", "version": version, "reason": reason, "run_id": run_id})
+        if legacy and self.exists(name, champion):
+            self.set_alias(name, CHAMPION, champion, reason="legacy LATEST version kept as champion", run_id=run_id)
         self.set_alias(name, CANDIDATE, version, reason=reason, run_id=run_id)
+        if champion is None and first_champion_reason:
+            self.promote(name, version, reason=first_champion_reason, run_id=run_id)
         return ModelVersion(name, version, uri, metadata)
+
+    def _has_alias_files(self, name: str) -> bool:
+        return any(io.path_exists(self.spark, self._alias_uri(name, a)) for a in ALIASES)
 
     def set_alias(self, name: str, alias: str, version: str, reason: str, run_id: str | None = None) -> str | None:
         """Point ``alias`` at a committed ``version``; returns the version it named before."""
