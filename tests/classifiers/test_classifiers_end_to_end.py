@@ -14,7 +14,7 @@ import pytest
 from vocspark import config
 from vocspark.config import ConfigError
 from vocspark.jobs import compare_models, evaluate, generate_demo_data, infer_classifier, ingest, preprocess
-from vocspark.jobs import train_classifier
+from vocspark.jobs import promote, train_classifier
 from vocspark.models.registry import ModelRegistry, RegistryError, VersionExistsError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,6 +112,20 @@ def test_train_infer_evaluate_compare(spark, base):
     variants = result["traffic_split"]["variants"]
     assert variants["champion"]["n"] + variants["challenger"]["n"] == report["n"]
     assert (base / "reports" / "compare_models" / "needs_support" / "c1" / "comparison.md").exists()
+
+    # promote: the candidate v2 is judged against the champion v1 on the same holdout, by the configured rule
+    promote.run(spark, cfg, argparse.Namespace(classifier="needs_support", topic_model=None, run_id="p1"))
+    body = manifest(base, "promote", "p1")
+    (decision,) = body["extra"]["decisions"]
+    delta, mc = result["deltas"]["roc_auc"], result["mcnemar"]
+    expected = delta >= -0.005 and not (mc["p_value"] < 0.05 and mc["b"] > mc["c"]) and report["n"] >= 100
+    assert decision["passed"] is expected and decision["evidence"]["delta"] == pytest.approx(delta, abs=1e-9)
+    assert decision["holdout_counts"]["read"] == result["holdout"]["documents"] + sum(
+        decision["holdout_counts"]["filtered"].values()) + sum(decision["holdout_counts"]["rejected"].values())
+    assert registry.alias("needs_support", "champion") == ("v2" if expected else "v1")
+    assert decision["aliases_before"]["champion"] == "v1"
+    assert body["reconciled"] and body["counts"]["read"] == 1
+    assert body["counts"]["written"] == int(expected)
 
 
 def test_fail_fast(spark, base):

@@ -111,7 +111,7 @@ def test_bootstrap_interval_of_identical_models_is_zero(spark):
 
 
 def test_traffic_split_is_stable_and_near_the_share(spark):
-    from vocspark.jobs.compare_models import traffic_split
+    from vocspark.models.comparison import traffic_split
 
     df = spark.range(2000).select(
         F.concat(F.lit("d"), F.col("id").cast("string")).alias("doc_id"), F.lit(1.0).alias("label_idx"),
@@ -127,7 +127,7 @@ def test_traffic_split_is_stable_and_near_the_share(spark):
 
 
 def test_recommendation_rules():
-    from vocspark.jobs.compare_models import recommend
+    from vocspark.models.comparison import recommend
 
     neutral = E.mcnemar(10, 12)
     assert recommend("macro_f1", {"low": 0.01, "high": 0.05}, neutral, 0.05) == "promote challenger"

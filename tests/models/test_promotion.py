@@ -13,7 +13,7 @@ def _rule(**kw):
 
 def _comparison(delta=0.0, p=0.5, b=10, c=10, n=500):
     return {"deltas": {"roc_auc": delta, "macro_f1": delta}, "mcnemar": {"p_value": p, "b": b, "c": c},
-            "challenger": {"metrics": {"n": n}}, "champion": {"metrics": {"n": n}}}
+            "challenger_metrics": {"n": n}, "champion_metrics": {"n": n}, "holdout": {"documents": n}}
 
 
 def test_rule_defaults_and_primary_metric_by_task():

@@ -2,47 +2,29 @@
 
 Versions: ``--champion`` (default: the registry's ``champion`` alias) and ``--challenger`` (default: the
 ``candidate`` alias, the newest trained version); the two must differ. The job recommends; it does not move an
-alias (promotion is the registry's, through the promotion job).
-
-1. Both versions score the same documents (the champion's holdout rule, as in :mod:`vocspark.jobs.evaluate`;
-   the two label maps must hold the same labels).
-2. Paired comparison: each model's report, metric deltas (challenger - champion), McNemar's test on the paired
-   right/wrong outcomes, and Poisson-bootstrap 95 % intervals for macro-F1 (and ROC-AUC for binary models) of
-   each model and of the difference (:mod:`vocspark.models.evaluation`).
-3. Simulated traffic split: a document goes to the challenger when a hash of (salt, doc_id) falls below
-   ``compare.challenger_share`` (stable: the same document always goes to the same variant), else to the
-   champion; each variant is scored on its own documents with its own model.
-4. Recommendation, on the primary metric (ROC-AUC for binary models, macro-F1 otherwise): ``promote challenger``
-   when the bootstrap interval of the difference is above 0 and McNemar does not say the challenger is
-   significantly worse; ``keep champion`` when the interval is below 0 or McNemar says the challenger is
-   significantly worse; otherwise ``no significant difference: keep champion``.
+alias (the ``promote`` job does, through the same comparison). The rules (holdout, paired tests, traffic split,
+recommendation) are :mod:`vocspark.models.comparison`'s.
 
 Writes ``reports/compare_models/<model>/<run_id>/comparison.{json,md}``. Manifest as evaluate's.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from dataclasses import dataclass
 
-from pyspark import StorageLevel
-from pyspark.ml import PipelineModel
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import SparkSession
 
 from vocspark import args as args_mod
-from vocspark import io, runtime
-from vocspark.config import Config, ConfigError
+from vocspark import runtime
+from vocspark.config import Config
 from vocspark.models import classifier_data as D
-from vocspark.models import classifiers as C
-from vocspark.models import evaluation as E
+from vocspark.models import comparison
 from vocspark.models.registry import CANDIDATE, CHAMPION, ModelRegistry
 from vocspark.runtime import JobRun
 
 log = logging.getLogger(__name__)
 JOB = "compare_models"
-METRICS = ("accuracy", "macro_f1", "weighted_f1", "roc_auc", "pr_auc")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,159 +48,22 @@ class Options(runtime.Options):
     challenger_share: float | None = None
 
 
-def headline(report: dict) -> dict:
-    return {"accuracy": report["accuracy"], "macro_f1": report["macro_avg"]["f1"],
-            "weighted_f1": report["weighted_avg"]["f1"], "roc_auc": report.get("roc_auc"),
-            "pr_auc": report.get("pr_auc"), "n": report["n"]}
-
-
-def paired(scored_a: DataFrame, scored_b: DataFrame) -> DataFrame:
-    """doc_id, label_idx, pred_a, pred_b, score_a, score_b (positive-class probability), probs_a, probs_b."""
-    def side(df, s):
-        return df.select("doc_id", "label_idx", F.col("pred_idx").alias(f"pred_{s}"),
-                         F.element_at(F.col("_probs"), -1).alias(f"score_{s}"), F.col("_probs").alias(f"probs_{s}"),
-                         F.col("probability").alias(f"prob_{s}"))
-    return side(scored_a, "a").join(side(scored_b, "b").drop("label_idx"), "doc_id")
-
-
-def discordant(pairs_df: DataFrame) -> tuple[int, int]:
-    a_right = F.col("pred_a") == F.col("label_idx")
-    b_right = F.col("pred_b") == F.col("label_idx")
-    row = pairs_df.agg(
-        F.sum(F.when(a_right & ~b_right, 1).otherwise(0)).alias("b"),
-        F.sum(F.when(~a_right & b_right, 1).otherwise(0)).alias("c"),
-    ).first()
-    return int(row["b"] or 0), int(row["c"] or 0)
-
-
-def traffic_split(pairs_df: DataFrame, share: float, salt: str) -> DataFrame:
-    """Each document with the variant it was routed to and that variant's prediction (pred_idx, _probs,
-    probability), for :func:`vocspark.models.evaluation.evaluate`."""
-    u = C.unit_hash(salt, "doc_id")
-    is_b = u < share
-    return pairs_df.select(
-        "doc_id", "label_idx",
-        F.when(is_b, "challenger").otherwise("champion").alias("variant"),
-        F.when(is_b, F.col("pred_b")).otherwise(F.col("pred_a")).alias("pred_idx"),
-        F.when(is_b, F.col("probs_b")).otherwise(F.col("probs_a")).alias("_probs"),
-        F.when(is_b, F.col("prob_b")).otherwise(F.col("prob_a")).alias("probability"),
-    )
-
-
-def recommend(primary: str, ci: dict | None, mc: dict, alpha: float) -> str:
-    worse = mc["p_value"] < alpha and mc["b"] > mc["c"]
-    if ci and ci["low"] > 0 and not worse:
-        return "promote challenger"
-    if (ci and ci["high"] < 0) or worse:
-        return "keep champion"
-    return "no significant difference: keep champion"
-
-
 def run(spark: SparkSession, cfg: Config, args: argparse.Namespace | Options) -> dict:
     options = runtime.options_from(args, Options)
     registry = ModelRegistry.of(spark, cfg)
     champion = D.classifier_version(registry, options.model, options.champion, CHAMPION)
     challenger = D.classifier_version(registry, options.model, options.challenger, CANDIDATE)
-    va, vb, meta_a, meta_b = champion.version, challenger.version, champion.metadata, challenger.metadata
-    if va == vb:
-        raise ConfigError(f"compare_models: champion and challenger are both version {va} of `{options.model}`: "
-                          "nothing to compare (train a new candidate or pass --challenger)")
-    if sorted(meta_a["labels"]) != sorted(meta_b["labels"]) or meta_a.get("positive_label") != meta_b.get("positive_label"):
-        raise ConfigError(f"compare_models: versions {va} and {vb} have different labels "
-                          f"({meta_a['labels']} vs {meta_b['labels']})")
-    ccfg = D.stored_config(meta_a, options.labels)
-    names = meta_a["labels"]
-    binary = len(names) == 2
-    months = args_mod.selected_months(options) or meta_a["training"]["months"]
-    dataset = options.dataset or "test"
+    comparison.check_comparable(champion, challenger)
+    months = args_mod.selected_months(options)
     inputs = {"documents_clean": cfg.uri("documents_clean"), "champion": champion.uri, "challenger": challenger.uri}
     with JobRun(spark, cfg, JOB, options, inputs=inputs) as run:
-        run.manifest.inputs["labels"] = D.labels_input(ccfg)
-        with run.step("holdout") as step:
-            data_df = D.holdout(spark, cfg, ccfg, names, months, dataset, JOB, run.run_id, run.manifest)
-            data_df = data_df.persist(StorageLevel.MEMORY_AND_DISK)
-            step.rows = run.manifest.written
-        with run.step("score both") as step:
-            scored_a = C.score(PipelineModel.load(champion.uri), data_df, names, 1).persist(StorageLevel.MEMORY_AND_DISK)
-            # the challenger's label order may differ: score with its own map, then re-index by the champion's
-            scored_b = C.score(PipelineModel.load(challenger.uri), data_df, meta_b["labels"], 1)
-            if meta_b["labels"] != names:
-                order = [meta_b["labels"].index(n) for n in names]
-                scored_b = scored_b.withColumns({
-                    "_probs": F.array(*[F.col("_probs")[i] for i in order]),
-                    "pred_idx": F.array_position(F.array(*[F.lit(n) for n in names]), F.col("prediction")).cast("int") - 1,
-                })
-            scored_b = scored_b.persist(StorageLevel.MEMORY_AND_DISK)
-            ecfg = ccfg["evaluation"]
-            report_a = E.evaluate(scored_a, names, ecfg, binary)
-            report_b = E.evaluate(scored_b, names, ecfg, binary)
-            step.rows = report_a["n"]
-        with run.step("paired tests and traffic split"):
-            pairs_df = paired(scored_a, scored_b).persist(StorageLevel.MEMORY_AND_DISK)
-            b, c = discordant(pairs_df)
-            mc = E.mcnemar(b, c)
-            boot = E.bootstrap_paired(pairs_df, len(names), ecfg.get("bootstrap", 200), ecfg.get("seed", 7), binary)
-            share = options.challenger_share or ccfg["compare"]["challenger_share"]
-            routed = traffic_split(pairs_df, share, ccfg["compare"]["salt"]).persist(StorageLevel.MEMORY_AND_DISK)
-            variants = {}
-            for variant in ("champion", "challenger"):
-                part = routed.where(F.col("variant") == variant)
-                rep = E.evaluate(part, names, ecfg, binary) if part.limit(1).count() else None
-                variants[variant] = headline(rep) if rep else {"n": 0}
-        ha, hb = headline(report_a), headline(report_b)
-        primary = "roc_auc" if binary else "macro_f1"
-        ci = boot.get(primary, {}).get("b_minus_a")
-        result = {
-            "model": options.model,
-            "champion": va,
-            "challenger": vb,
-            "holdout": {"dataset": dataset, "months": months, "documents": ha["n"]},
-            "champion_metrics": ha,
-            "challenger_metrics": hb,
-            "deltas": {m: (hb[m] - ha[m]) if ha[m] is not None and hb[m] is not None else None for m in METRICS},
-            "mcnemar": mc,
-            "bootstrap": boot,
-            "traffic_split": {"challenger_share": share, "salt": ccfg["compare"]["salt"], "variants": variants},
-            "primary_metric": primary,
-            "alpha": ccfg["compare"]["alpha"],
-            "recommendation": recommend(primary, ci, mc, ccfg["compare"]["alpha"]),
-        }
-        out = cfg.uri("reports", JOB, options.model, run.run_id)
-        io.write_text(spark, out + "/comparison.json", json.dumps(result, indent=1) + "\n")
-        io.write_text(spark, out + "/comparison.md", markdown(result))
-        for df in (routed, pairs_df, scored_a, scored_b, data_df):
-            df.unpersist()
-        run.manifest.outputs["report"] = out
-        run.manifest.extra.update({"champion": va, "challenger": vb, "recommendation": result["recommendation"],
-                                   "deltas": result["deltas"], "mcnemar": mc})
-    log.info("compare_models: %s %s vs %s on %d documents: %s (McNemar p=%.4g) -> %s", options.model, va, vb, ha["n"],
-             result["recommendation"], mc["p_value"], out)
+        result = comparison.compare(spark, cfg, run, champion, challenger, months=months, dataset=options.dataset,
+                                    labels=options.labels, challenger_share=options.challenger_share)
+        run.manifest.outputs["report"] = result["report"]
+        run.manifest.extra.update({"champion": result["champion"], "challenger": result["challenger"],
+                                   "recommendation": result["recommendation"], "deltas": result["deltas"],
+                                   "mcnemar": result["mcnemar"]})
+    log.info("compare_models: %s %s vs %s on %d documents: %s (McNemar p=%.4g) -> %s", options.model,
+             result["champion"], result["challenger"], result["holdout"]["documents"], result["recommendation"],
+             result["mcnemar"]["p_value"], result["report"])
     return result
-
-
-def _fmt(v) -> str:
-    return "n/a" if v is None else f"{v:.4f}"
-
-
-def markdown(r: dict) -> str:
-    lines = [f"# {r['model']}: champion {r['champion']} vs challenger {r['challenger']}", "",
-             f"Holdout: {r['holdout']['documents']} documents ({r['holdout']['dataset']}).", "",
-             "| metric | champion | challenger | delta |", "|---|---:|---:|---:|"]
-    for m in METRICS:
-        lines.append(f"| {m} | {_fmt(r['champion_metrics'][m])} | {_fmt(r['challenger_metrics'][m])} | {_fmt(r['deltas'][m])} |")
-    mc = r["mcnemar"]
-    lines += ["", f"McNemar ({mc['method']}): champion right / challenger wrong b = {mc['b']}, champion wrong / "
-                  f"challenger right c = {mc['c']}, p = {mc['p_value']:.4g}.", ""]
-    for metric in ("macro_f1", "roc_auc"):
-        boot = r["bootstrap"].get(metric)
-        if boot:
-            d = boot["b_minus_a"]
-            lines.append(f"Bootstrap ({r['bootstrap']['replicates']} replicates) {metric} difference: "
-                         f"{_fmt(d['mean'])}, 95 % interval [{_fmt(d['low'])}, {_fmt(d['high'])}].")
-    ts = r["traffic_split"]
-    lines += ["", f"Simulated traffic split (challenger share {ts['challenger_share']:.0%}, stable hash of doc_id):", "",
-              "| variant | documents | accuracy | macro_f1 | roc_auc |", "|---|---:|---:|---:|---:|"]
-    for v, m in ts["variants"].items():
-        lines.append(f"| {v} | {m['n']} | {_fmt(m.get('accuracy'))} | {_fmt(m.get('macro_f1'))} | {_fmt(m.get('roc_auc'))} |")
-    lines += ["", f"**Recommendation: {r['recommendation']}** (primary metric {r['primary_metric']}, alpha {r['alpha']})."]
-    return "\n".join(lines) + "\n"

@@ -28,10 +28,6 @@ import argparse
 import json
 import logging
 from dataclasses import dataclass
-from pathlib import Path
-
-import yaml
-
 from pyspark import StorageLevel
 from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame, SparkSession
@@ -39,17 +35,16 @@ from pyspark.sql import functions as F
 
 from vocspark import args as args_mod
 from vocspark import io, runtime
-from vocspark.config import PROJECT_ROOT, Config, ConfigError, to_uri
-from vocspark.models import topics
+from vocspark.config import Config
+from vocspark.models import topic_mapping, topics
 from vocspark.models.registry import ModelRegistry
-from vocspark.models.topic_mapping import UNASSIGNED, TopicMapping, parse_mapping
+from vocspark.models.topic_mapping import UNASSIGNED, TopicMapping
 from vocspark.runtime import JobRun
 from vocspark.schemas import PREDICTIONS_TOPICS, conform
 
 log = logging.getLogger(__name__)
 JOB = "infer_topics"
 
-PREDICTIONS = PREDICTIONS_TOPICS  # deprecated alias: import vocspark.schemas.PREDICTIONS_TOPICS
 
 
 @dataclass(frozen=True)
@@ -97,34 +92,16 @@ def unlabelled_clusters(predictions_df: DataFrame, mapping: TopicMapping) -> Dat
 
 
 # ------------------------------------------------------------------------------------------ job
-def months_to_score(args) -> list[str] | None:
-    """``--months``, or the whole months ``--last-days N`` before ``--as-of`` touch, or None (every month)."""
-    return args_mod.selected_months(args)
-
-
-def mapping_path(cfg: Config, name: str, explicit: str | None) -> str:
-    """``--mapping``, else ``topics.<name>.mapping``, else ``conf/topics/<name>.yaml``; as a URI (local or S3)."""
-    path = explicit or cfg["topics"][name]["mapping"] or str(PROJECT_ROOT / "conf" / "topics" / f"{name}.yaml")
-    return to_uri(path, Path.cwd())
-
-
-def read_mapping(spark: SparkSession, uri: str) -> TopicMapping:
-    """Load a mapping from a local path or an S3 URI (so Glue and EMR jobs can keep it next to the data)."""
-    if not io.path_exists(spark, uri):
-        raise ConfigError(f"topic mapping not found: {uri}")
-    return parse_mapping(yaml.safe_load(io.read_text(spark, uri)), origin=uri)
-
-
 def run(spark: SparkSession, cfg: Config, args: argparse.Namespace | Options) -> io.Manifest:
     options = runtime.options_from(args, Options)
     name = topics.model_name(cfg, options.model)
     tcfg = cfg["topics"][name]
-    months = months_to_score(options)  # bad --months / --as-of fail here
+    months = args_mod.selected_months(options)  # bad --months / --as-of fail here
     inputs = {"documents_clean": cfg.uri("documents_clean"), "sentences": cfg.uri("sentences")}
     with JobRun(spark, cfg, JOB, options, inputs=inputs) as run:
         model_version = ModelRegistry.of(spark, cfg).get(name, options.version)  # default: the champion
         version, uri = model_version.version, model_version.uri
-        mapping = read_mapping(spark, mapping_path(cfg, name, options.mapping))
+        mapping = topic_mapping.read_mapping(spark, topic_mapping.mapping_uri(cfg, name, options.mapping))
         mapping.check_model(name, version, model_version.metadata["k"])  # before any Spark work
         run.manifest.inputs.update(model=uri, mapping=mapping.origin)
         model = topics.scoring_model(PipelineModel.load(uri), mapping, model_version.metadata["cluster_sizes"],

@@ -161,6 +161,13 @@ CLASSIFIER_SPEC = {
         "salt": Field(str, default="ab-2021"),
         "alpha": Field(float, default=0.05, check=_ratio),
     },
+    # the gate a candidate passes to become champion (``promote`` job, :mod:`vocspark.models.promotion`)
+    "promotion": {
+        "metric": Field(str, choices=("roc_auc", "macro_f1", "accuracy", "weighted_f1", "pr_auc")),  # default: primary
+        "max_drop": Field(float, default=0.005, check=lambda v: None if v >= 0 else "must be >= 0"),
+        "mcnemar_alpha": Field(float, default=0.05, check=_ratio),
+        "min_test_documents": Field(int, default=100, check=lambda v: None if v >= 0 else "must be >= 0"),
+    },
 }
 
 

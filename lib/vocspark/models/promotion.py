@@ -6,7 +6,7 @@ merely worse: it returns a :class:`GateResult` saying why. It raises :class:`Gat
 (a metric the rule needs is missing, a rule key is unknown), naming the model, version and rule.
 
 Classifier rule (``promotion`` in ``conf/classifiers/<name>.yaml``, defaults below), on the comparison of the
-candidate (challenger) with the champion on the SAME holdout (:mod:`vocspark.jobs.compare_models`):
+candidate (challenger) with the champion on the SAME holdout (:func:`vocspark.models.comparison.compare`):
 
 - ``metric``: the primary metric (``roc_auc`` or ``macro_f1``; default: ``roc_auc`` for binary models, else
   ``macro_f1``), compared as challenger - champion;
@@ -96,8 +96,8 @@ def classifier_gate(model: str, version: str, comparison: dict[str, Any], rule: 
     metric = rule["metric"]
     deltas = comparison.get("deltas") or {}
     mc = comparison.get("mcnemar") or {}
-    champion = (comparison.get("champion") or {}).get("metrics") or {}
-    challenger = (comparison.get("challenger") or {}).get("metrics") or {}
+    champion = comparison.get("champion_metrics") or {}
+    challenger = comparison.get("challenger_metrics") or {}
     delta = deltas.get(metric)
     if delta is None and champion.get(metric) is not None and challenger.get(metric) is not None:
         delta = challenger[metric] - champion[metric]
@@ -106,7 +106,7 @@ def classifier_gate(model: str, version: str, comparison: dict[str, Any], rule: 
                         f"(rule: {describe(rule)})")
     if "p_value" not in mc or "b" not in mc or "c" not in mc:
         raise GateError(f"{model} {version}: McNemar result missing from the comparison (rule: {describe(rule)})")
-    n = int(challenger.get("n") or comparison.get("n") or 0)
+    n = int((comparison.get("holdout") or {}).get("documents") or challenger.get("n") or 0)
     reasons, passed = [], True
     if delta < -rule["max_drop"]:
         passed = False

@@ -11,7 +11,8 @@
       entrega_atrasada: {subject: entrega, category: complaint}
     clusters:
       0: entrega_atrasada
-      1: null                                    # not labelled yet
+      1: unassigned                              # looked at: no label (its comments stay unassigned)
+      2: null                                    # not labelled yet (the promotion gate refuses the version)
 
 Loading it for another model version is an error (:class:`MappingVersionError`): cluster ids mean nothing across
 versions. ``python -m vocspark.models.topic_mapping skeleton --model NAME [--version V]`` writes a skeleton with
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
@@ -98,7 +100,7 @@ class TopicMapping:
     def rows(self) -> list[tuple[int, str, str, str, int]]:
         out = []
         for cluster, label in sorted(self.clusters.items()):
-            if label is None:
+            if label is None or label == UNASSIGNED:
                 continue
             spec = self.labels[label]
             out.append((cluster, label, spec["subject"], spec["category"], self.severity(spec["category"])))
@@ -134,7 +136,7 @@ def parse_mapping(data: Any, origin: str = "mapping") -> TopicMapping:
             cluster = int(key)
         except (TypeError, ValueError):
             raise ConfigError(f"{origin}: `clusters.{key}` must be a cluster id (an integer)") from None
-        if label is not None and label not in raw["labels"]:
+        if label is not None and label != UNASSIGNED and label not in raw["labels"]:
             raise ConfigError(f"{origin}: `clusters.{key}` names label `{label}`, which `labels` does not define")
         clusters[cluster] = label
     names = {lang: dict(n) for lang, n in DEFAULT_CATEGORY_NAMES.items()}
@@ -144,6 +146,24 @@ def parse_mapping(data: Any, origin: str = "mapping") -> TopicMapping:
         model=raw["model"], model_version=str(raw["model_version"]), categories=categories,
         category_names=names, labels=raw["labels"], clusters=clusters, origin=origin,
     )
+
+
+def mapping_uri(cfg, name: str, explicit: str | None = None) -> str:
+    """``explicit`` (``--mapping``), else ``topics.<name>.mapping``, else ``conf/topics/<name>.yaml``; as a URI
+    (local or S3)."""
+    path = explicit or cfg["topics"][name]["mapping"] or str(config_mod.PROJECT_ROOT / "conf" / "topics" / f"{name}.yaml")
+    return config_mod.to_uri(path, Path.cwd())
+
+
+def read_mapping(spark: SparkSession, uri: str) -> TopicMapping:
+    """Load a mapping from a local path or an S3 URI (so Glue and EMR jobs can keep it next to the data)."""
+    if not io.path_exists(spark, uri):
+        raise ConfigError(f"topic mapping not found: {uri}")
+    try:
+        data = yaml.safe_load(io.read_text(spark, uri))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{uri}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    return parse_mapping(data, origin=uri)
 
 
 def skeleton(model: str, version: str, clusters: list[dict[str, Any]], categories: list[str] | None = None) -> str:
