@@ -20,6 +20,7 @@ from typing import Callable, Sequence
 from urllib.parse import urlparse
 
 from vocspark import config as config_mod
+from vocspark import workflow
 
 log = logging.getLogger(__name__)
 # In a source checkout the default is the checkout's conf/local.yaml; from a zip or wheel, conf/local.yaml
@@ -64,7 +65,21 @@ def parse(
     lines = [line for o in args.overrides for line in str(o).splitlines() if line.strip()]
     overrides = dict(config_mod.parse_override(o) for o in lines)
     cfg = config_mod.load(Path(args.config), overrides)
+    resolve_as_of(args, argv)
     return args, cfg
+
+
+def resolve_as_of(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    """Date-exact scheduled runs: a job with ``--as-of`` takes it from the command line, else, inside a Glue
+    workflow run, from the run's ``as_of`` property (set once per workflow run from its start time, so a rerun on
+    another day keeps the day: :mod:`vocspark.workflow`). Outside a workflow an absent ``--as-of`` stays absent
+    (the job's own default, today UTC)."""
+    if not hasattr(args, "as_of"):
+        return
+    as_of, origin = workflow.resolve_as_of(args.as_of, workflow.glue_args_from_argv(argv), lambda: workflow.glue_client())
+    if origin != workflow.ORIGIN_TODAY:
+        args.as_of = as_of.isoformat()
+        log.info("as-of %s (from the %s)", args.as_of, origin)
 
 
 def glue_resolved_argv(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
