@@ -42,8 +42,11 @@ demo: jars system-deps
 	$(PY) jobs/generate_demo_data.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 	$(PY) jobs/ingest.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 	$(PY) jobs/preprocess.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
+	@echo "demo only: a fresh model registry per demo run (model versions are immutable; the demo trains version 'demo')"
+	rm -rf $(DEMO_BASE)/models
 	$(PY) jobs/train_topics.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model instagram --version demo
-	@echo "demo only: the topic mapping is generated from the planted truth ($(DEMO_MODEL)/demo_mapping.yaml)"
+	@echo "demo only: quality against the planted truth and a topic mapping generated from it ($(DEMO_MODEL)/demo_mapping.yaml)"
+	$(PY) -m vocspark.demo.topic_quality --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model instagram --version demo
 	$(PY) jobs/infer_topics.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model instagram --version demo \
 		--mapping $(DEMO_MODEL)/demo_mapping.yaml
 	$(PY) jobs/user_mode.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --as-of $(DEMO_AS_OF)
@@ -61,6 +64,9 @@ demo: jars system-deps
 	$(PY) jobs/infer_classifier.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model needs_support --version demo
 	$(PY) jobs/train_classifier.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model product_category --version demo
 	$(PY) jobs/infer_classifier.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --model product_category --version demo
+	@echo "promote: each model's candidate against its gate (here every first version is already the champion)"
+	$(PY) jobs/promote.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --topic-model instagram \
+		--mapping $(DEMO_MODEL)/demo_mapping.yaml --classifier needs_support,product_category
 	@echo "graph_export and report run last: PREDICTED edges and classifier metrics need the product_category model"
 	$(PY) jobs/graph_export.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 	$(PY) jobs/report.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
