@@ -303,7 +303,3 @@ def reviews_source(cfg) -> str:
                           f"(have: {', '.join(sorted(settings.sources))})")
     return name
 
-
-def job_args(args) -> dict:
-    """The arguments of a job not yet on :class:`vocspark.runtime.JobRun` (which records its typed options)."""
-    return {k: v for k, v in vars(args).items() if k != "JOB_NAME"}

@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import time
+from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from vocspark import io
+from vocspark import io, runtime
 from vocspark.analytics import report as rp
 from vocspark.analytics import tables as tb
 from vocspark.config import Config
 from vocspark.models.registry import CANDIDATE, CHAMPION, ModelRegistry, RegistryError
+from vocspark.runtime import JobRun
 
 log = logging.getLogger(__name__)
 JOB = "report"
@@ -72,33 +73,37 @@ def read_models(spark: SparkSession, cfg: Config) -> list[dict]:
     return out
 
 
-def run(spark: SparkSession, cfg: Config, args: argparse.Namespace) -> io.Manifest:
-    t0 = time.monotonic()
+@dataclass(frozen=True)
+class Options(runtime.Options):
+    title: str = "VoC review analytics"
+
+
+def run(spark: SparkSession, cfg: Config, args: argparse.Namespace | Options) -> io.Manifest:
+    options = runtime.options_from(args, Options)
     out_uri = tb.analytics_uri(cfg)
     tables_uri = f"{out_uri}/tables"
-    io.require_inputs(spark, {"analytics.tables": tables_uri})
-    run_id = getattr(args, "run_id", None) or io.new_run_id()
-    report_uri = f"{out_uri}/report/{cfg['analytics']['report']['file']}"
-    manifest = io.Manifest(JOB, run_id, args=tb.job_args(args), inputs={"analytics.tables": tables_uri},
-                           outputs={"report": report_uri})
-    top_n = cfg["analytics"]["top_n"]
-    frames, missing = {}, []
-    for name in TABLES:
-        df = tb.read_table(spark, out_uri, name)
-        if df is None:
-            missing.append(name)
-            continue
-        frames[name] = cut(name, df, top_n).toPandas()  # small aggregates only (see cut)
-    models = read_models(spark, cfg)
-    notes = [f"tables not found (their sections are empty): {', '.join(missing)}"] if missing else []
-    page, n_images = rp.render(frames, models, title=getattr(args, "title", None) or "VoC review analytics",
-                               notes=notes)
-    io.write_text(spark, report_uri, page)
-    rows = sum(len(f) for f in frames.values())
-    manifest.read = manifest.written = rows
-    manifest.extra.update(images=n_images, tables={k: len(v) for k, v in frames.items()}, missing_tables=missing,
-                          models=[f"{m['name']}/{m['version']}" for m in models], bytes=len(page.encode("utf-8")),
-                          seconds=round(time.monotonic() - t0, 3))
-    log.info("report: %d images from %d tables (%d rows) -> %s", n_images, len(frames), rows, report_uri)
-    manifest.close(spark, cfg.base_uri)
-    return manifest
+    report_uri = f"{out_uri}/report/{cfg.typed.analytics.report.file}"
+    top_n = cfg.typed.analytics.top_n
+    with JobRun(spark, cfg, JOB, options, inputs={"analytics.tables": tables_uri}) as run:
+        run.manifest.outputs = {"report": report_uri}
+        frames, missing = {}, []
+        with run.step("read tables") as step:
+            for name in TABLES:
+                df = tb.read_table(spark, out_uri, name)
+                if df is None:
+                    missing.append(name)
+                    continue
+                frames[name] = cut(name, df, top_n).toPandas()  # small aggregates only (see cut)
+            step.rows = sum(len(f) for f in frames.values())
+        models = read_models(spark, cfg)
+        notes = [f"tables not found (their sections are empty): {', '.join(missing)}"] if missing else []
+        with run.step("render"):
+            page, n_images = rp.render(frames, models, title=options.title or "VoC review analytics", notes=notes)
+            io.write_text(spark, report_uri, page)
+        rows = sum(len(f) for f in frames.values())
+        run.manifest.read = run.manifest.written = rows
+        run.manifest.extra.update(images=n_images, tables={k: len(v) for k, v in frames.items()},
+                                  missing_tables=missing, models=[f"{m['name']}/{m['version']}" for m in models],
+                                  bytes=len(page.encode("utf-8")))
+        log.info("report: %d images from %d tables (%d rows) -> %s", n_images, len(frames), rows, report_uri)
+    return run.manifest
