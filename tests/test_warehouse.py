@@ -2,6 +2,8 @@
 PostgreSQL table): the SQL type map, NOT NULL from nullability, overrides, primary keys, nested columns as text."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from pyspark.sql import types as T
 
@@ -86,3 +88,68 @@ def test_rows_are_sent_with_arrays_as_text_and_a_lossy_cast_fails(spark):
     text_df = spark.createDataFrame([("a", "12", [3]), ("b", "twelve", [4])], "id string, n string, ids array<int>")
     with pytest.raises(schemas.LossyCastError, match=r"column `n`: value 'twelve'"):
         warehouse.Table("t", schema, ("id",)).to_sql_rows(text_df)
+
+
+# --------------------------------------------------------------------------- slice replacement and the sweeper (no server)
+def test_the_load_replaces_the_whole_slice_then_moved_keys_then_inserts():
+    delete_month, delete_keys, insert = warehouse.merge_statements(
+        warehouse.PREDICTIONS, "public.t", "public.s", ["2021-07", "2021-06", "2021-07"])
+    assert delete_month == "DELETE FROM public.t WHERE month IN ('2021-06', '2021-07')"
+    assert delete_keys == ("DELETE FROM public.t USING public.s WHERE public.t.source = public.s.source "
+                           "AND public.t.doc_id = public.s.doc_id")
+    assert insert.startswith("INSERT INTO public.t (source, doc_id,") and insert.endswith("FROM public.s")
+    # the day is part of user_subjects' key: deleting the day already frees every staged key
+    assert warehouse.merge_statements(warehouse.USER_SUBJECTS, "public.u", "public.s", [dt.date(2021, 7, 1)])[:-1] == [
+        "DELETE FROM public.u WHERE as_of IN (DATE '2021-07-01')"]
+    # no slice: the upsert by key
+    assert len(warehouse.merge_statements(warehouse.USER_SUBJECTS, "public.u", "public.s")) == 2
+
+
+@pytest.mark.parametrize("bad", ["2021-06'); DROP TABLE t; --", "", dt.datetime(2021, 7, 1), 202106, None])
+def test_a_slice_value_never_carries_sql(bad):
+    with pytest.raises(warehouse.WarehouseError, match="slice value"):
+        warehouse.merge_statements(warehouse.PREDICTIONS, "public.t", "public.s", [bad])
+
+
+def test_an_empty_slice_or_a_table_without_slice_column_is_refused():
+    with pytest.raises(warehouse.WarehouseError, match="empty slice"):
+        warehouse.merge_statements(warehouse.PREDICTIONS, "public.t", "public.s", [])
+    schema = T.StructType([T.StructField("id", T.StringType(), False)])
+    with pytest.raises(warehouse.WarehouseError, match="no slice column"):
+        warehouse.merge_statements(warehouse.Table("t", schema, ("id",)), "public.t", "public.s", ["x"])
+    with pytest.raises(ValueError, match=r"no column \['day'\]"):
+        warehouse.Table("t", schema, ("id",), slice_column="day")
+
+
+def test_staging_names_carry_the_run_start_and_stay_unique_and_short():
+    name = warehouse.staging_name("voc_comment_topics", "20210701T120000Z-ab12cd")
+    assert name == "voc_comment_topics_stg_20210701t120000zab12cd"
+    assert warehouse.staging_created_at(name, "voc_comment_topics") == dt.datetime(2021, 7, 1, 12, tzinfo=dt.timezone.utc)
+    assert warehouse.staging_created_at(name.upper(), "VOC_comment_topics") is not None  # the catalog folds case
+    long_table = "t" * 40
+    a, b = (warehouse.staging_name(long_table, f"20210701T120000Z-{s}") for s in ("aaaaaa", "bbbbbb"))
+    assert len(a) == len(b) == 63 and a != b
+    assert warehouse.staging_created_at(a, long_table).hour == 12  # the timestamp kept, then a hash
+    assert warehouse.staging_created_at(warehouse.staging_name("t", "wh1"), "t") is None  # no timestamp
+    for other in ("voc_comment_topics_stg_garbage", "voc_comment_topics_stg_20211399t990000zab",
+                  "voc_comment_topics_x_stg_20210701t120000zab12cd", "voc_comment_topics_stg_20210701t120000z-x",
+                  "other_stg_20210701t120000zab12cd"):
+        assert warehouse.staging_created_at(other, "voc_comment_topics") is None, other
+
+
+def test_the_sweeper_picks_only_old_parsable_tables_of_the_target_never_the_current_run():
+    now = dt.datetime(2021, 7, 2, 12, tzinfo=dt.timezone.utc)
+    t = "voc_user_subjects"
+    names = [
+        f"{t}_stg_20210701t110000zaaaaaa",  # 25 h old: stale
+        f"{t}_stg_20210701t130000zbbbbbb",  # 23 h old: kept
+        f"{t}_stg_20200101t000000zcccccc",  # current run (however old): kept
+        f"{t}_stg_wh1", f"{t}_stg_garbage",  # no timestamp: kept
+        "voc_comment_topics_stg_20200101t000000zdddddd",  # another target: kept
+        f"{t}_stg_20210703t000000zeeeeee",  # in the future (clock skew): kept
+        t,
+    ]
+    assert warehouse.stale_staging_tables(names, t, "20200101T000000Z-cccccc", 24, now) == [
+        f"{t}_stg_20210701t110000zaaaaaa"]
+    assert warehouse.stale_staging_tables(names, t, "20200101T000000Z-cccccc", 0.5, now) == [
+        f"{t}_stg_20210701t110000zaaaaaa", f"{t}_stg_20210701t130000zbbbbbb"]

@@ -1,21 +1,27 @@
-"""JDBC upsert into PostgreSQL-compatible warehouses (Amazon Redshift, PostgreSQL).
+"""JDBC loads into PostgreSQL-compatible warehouses (Amazon Redshift, PostgreSQL) that mirror the lake.
 
-The original system loaded its weekly outputs into Redshift, replacing rows already there with the same date,
-user and text. Here a load is:
+The lake replaces whole slices (``predictions/<model>/month=yyyy-MM/``, ``user_subjects/as_of=yyyy-MM-dd/``), so
+the warehouse does the same: a load replaces every row of the slice it loads (the months, the as-of days), and
+after any sequence of loads each loaded slice of a table equals the lake's. A load of one table is:
 
-1. ``CREATE TABLE IF NOT EXISTS`` the target (DDL derived from the table's contract in :mod:`vocspark.schemas`
+1. the sweeper (:func:`sweep_staging`) drops the target's staging tables left by killed runs, older than
+   ``warehouse.staging_max_age_hours`` (their age is the UTC timestamp that starts the run id in their name);
+2. ``CREATE TABLE IF NOT EXISTS`` the target (DDL derived from the table's contract in :mod:`vocspark.schemas`
    plus a few SQL overrides, see :class:`Table`; types both engines accept);
-2. ``CREATE TABLE <staging> (LIKE <target>)``: a staging table named after the run, with the target's types;
-3. Spark writes the rows to the staging table over JDBC (``write_partitions`` parallel connections);
-4. in ONE transaction: ``DELETE FROM target USING staging`` on the key columns, then ``INSERT INTO target
-   SELECT ... FROM staging``; commit. Any failure rolls back, so readers see the old rows or the new ones,
-   never a half-loaded table;
-5. the staging table is dropped (also when a step failed).
+3. ``CREATE TABLE <target>_stg_<run> (LIKE <target>)``: a staging table named after the run (:func:`staging_name`);
+4. Spark writes the rows to the staging table over JDBC (``write_partitions`` parallel connections);
+5. in ONE transaction (:func:`merge_statements`): ``DELETE FROM target WHERE <slice column> IN (<slice>)``, then
+   (predictions only) ``DELETE ... USING staging`` on the key for a staged key still held by another slice, then
+   ``INSERT INTO target SELECT ... FROM staging``; commit. Any failure rolls back, so readers see the old rows or
+   the new ones, never a half-loaded table;
+6. the staging table is dropped (also when a step failed).
+
+Without a slice (``slice_values=None``) step 5 is the old upsert by key: delete the staged keys, insert.
 
 Keys: a comment prediction is identified by ``(source, doc_id)``. ``doc_id`` is the source's id, and for
 comments that have none it is the SHA-256 of source, user, time and text (see ``sources/ids.py``): the
 "same date, user and text" rule of the original system. A user's subject row is identified by
-``(user_id, as_of)``.
+``(user_id, as_of)``. The slice column of a table is :attr:`Table.slice_column` (``month``, ``as_of``).
 
 Credentials: the user comes from config (``warehouse.user``), the secret's ``username`` or
 ``$VOCSPARK_WAREHOUSE_USER``; the password from the environment variable ``warehouse.password_env`` or from
@@ -28,6 +34,8 @@ there is no second client library to pin.
 """
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -45,6 +53,7 @@ from vocspark import schemas
 log = logging.getLogger(__name__)
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 USER_ENV = "VOCSPARK_WAREHOUSE_USER"
+STAGING_MAX_AGE_HOURS = 24  # default of `warehouse.staging_max_age_hours`
 
 
 class WarehouseError(RuntimeError):
@@ -92,17 +101,19 @@ class Table:
     """A warehouse table: config name (key under ``warehouse.tables``), its contract (a StructType of
     :mod:`vocspark.schemas`), key columns, SQL type overrides per column (VARCHAR lengths...) and how nested
     columns are stored (:data:`ARRAY_AS`). The DDL is derived: :func:`sql_type` of each field (or its
-    override), ``NOT NULL`` when the field is not nullable, and the keys as the primary key."""
+    override), ``NOT NULL`` when the field is not nullable, and the keys as the primary key. ``slice_column`` is
+    the column a load replaces whole (the lake's partition: ``month``, ``as_of``), see :func:`merge_statements`."""
 
     name: str
     schema: T.StructType
     keys: tuple[str, ...]
     sql_types: Mapping[str, str] = field(default_factory=dict)
     array_as: str = "csv"
+    slice_column: str | None = None
 
     def __post_init__(self) -> None:
         names = self.schema.fieldNames()
-        unknown = [c for c in (*self.keys, *self.sql_types) if c not in names]
+        unknown = [c for c in (*self.keys, *self.sql_types, *filter(None, [self.slice_column])) if c not in names]
         if unknown:
             raise ValueError(f"warehouse table {self.name}: no column {unknown} in its contract (have: {names})")
         if self.array_as not in ARRAY_AS:
@@ -160,8 +171,10 @@ PREDICTIONS = Table(
         "run_id": "VARCHAR(64)",
     },
     array_as="csv",  # cluster_ids: per sentence, comma-separated
+    slice_column="month",  # predictions/<model>/month=yyyy-MM/
 )
-USER_SUBJECTS = Table("user_subjects", schemas.WAREHOUSE_USER_SUBJECTS, ("user_id", "as_of"), {"run_id": "VARCHAR(64)"})
+USER_SUBJECTS = Table("user_subjects", schemas.WAREHOUSE_USER_SUBJECTS, ("user_id", "as_of"), {"run_id": "VARCHAR(64)"},
+                      slice_column="as_of")  # user_subjects/as_of=yyyy-MM-dd/
 TABLES = {t.name: t for t in (PREDICTIONS, USER_SUBJECTS)}
 
 
@@ -172,14 +185,43 @@ def identifier(value: str, key: str) -> str:
     return value
 
 
-def merge_statements(table: Table, target: str, staging: str) -> list[str]:
-    """The statements of the upsert transaction: delete the keys present in staging, insert staging."""
+SLICE_TEXT = re.compile(r"^[A-Za-z0-9_.:\- ]{1,64}$")
+
+
+def slice_literal(value: Any) -> str:
+    """A slice value as a SQL literal: a date as ``DATE 'yyyy-MM-dd'``, a string (a month ``yyyy-MM``...) quoted.
+    Anything else, or a string with characters a partition value never has, is refused (no SQL from data)."""
+    if isinstance(value, dt.datetime):
+        raise WarehouseError(f"slice value {value!r}: a timestamp is not a slice (use a date or a string)")
+    if isinstance(value, dt.date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, str) and SLICE_TEXT.match(value):
+        return f"'{value}'"
+    raise WarehouseError(f"slice value {value!r}: not a date or a plain partition value (letters, digits, -_.: )")
+
+
+def merge_statements(table: Table, target: str, staging: str, slice_values: Sequence[Any] | None = None) -> list[str]:
+    """The statements of the load's transaction, deletes first and the ``INSERT`` of the staged rows last.
+
+    With ``slice_values`` (a non-empty list of values of ``table.slice_column``): delete the whole slice, then, when
+    the slice column is not part of the key, delete the staged keys that another slice still holds (a row moves to
+    the slice that loaded it last; the primary key stays unique), then insert. Without: delete the staged keys
+    (upsert by key), then insert."""
     on = " AND ".join(f"{target}.{k} = {staging}.{k}" for k in table.keys)
     cols = ", ".join(table.column_names)
-    return [
-        f"DELETE FROM {target} USING {staging} WHERE {on}",
-        f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staging}",
-    ]
+    by_key = f"DELETE FROM {target} USING {staging} WHERE {on}"
+    insert = f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staging}"
+    if slice_values is None:
+        return [by_key, insert]
+    if not table.slice_column:
+        raise WarehouseError(f"warehouse table {table.name} has no slice column: it can only be upserted by key")
+    if not slice_values:
+        raise WarehouseError(f"warehouse table {table.name}: an empty slice replaces nothing")
+    values = ", ".join(slice_literal(v) for v in sorted(set(slice_values), key=str))
+    deletes = [f"DELETE FROM {target} WHERE {table.slice_column} IN ({values})"]
+    if table.slice_column not in table.keys:
+        deletes.append(by_key)
+    return [*deletes, insert]
 
 
 # --------------------------------------------------------------------------- connection settings
@@ -325,21 +367,104 @@ def transaction(jconn: Any, statements: Sequence[str]) -> list[int]:
         jconn.setAutoCommit(True)
 
 
-# --------------------------------------------------------------------------- the upsert
+# --------------------------------------------------------------------------- staging tables and the sweeper
+STAGING_INFIX = "_stg_"
+MAX_IDENTIFIER = 63  # PostgreSQL's limit (Redshift allows 127)
+_RUN_STAMP = re.compile(r"^(\d{8})t(\d{6})z[a-z0-9]*$")
+
+
 def staging_name(table: str, run_id: str) -> str:
-    suffix = re.sub(r"[^a-z0-9]", "", run_id.lower())[-20:] or "run"
-    return f"{table}_stg_{suffix}"[:63]
+    """``<table>_stg_<run id in lower-case letters and digits>``: a run id from :func:`vocspark.io.new_run_id`
+    starts with its UTC timestamp (``20210701T120000Z-ab12cd`` -> ``<table>_stg_20210701t120000zab12cd``), which
+    :func:`staging_created_at` reads back. A run id too long for the identifier keeps its start (the timestamp) and
+    ends with a hash of the whole id, so two runs never share a staging table."""
+    suffix = re.sub(r"[^a-z0-9]", "", run_id.lower()) or "run"
+    room = MAX_IDENTIFIER - len(table) - len(STAGING_INFIX)
+    if len(suffix) > room:
+        keep = room - 8 if room >= 24 else (16 if room >= 16 else 0)  # the timestamp when it fits, then a hash
+        suffix = suffix[:keep] + hashlib.sha1(run_id.encode("utf-8")).hexdigest()[:max(room - keep, 0)]
+    return f"{table}{STAGING_INFIX}{suffix}"[:MAX_IDENTIFIER]
 
 
-def upsert(spark: SparkSession, df: DataFrame, table: Table, conn: Connection, target_table: str, run_id: str,
-           batch_size: int = 5000, write_partitions: int = 4) -> dict[str, int]:
-    """Replace the rows of ``target_table`` whose keys are in ``df`` by ``df``'s rows (see module doc).
+def staging_created_at(name: str, target_table: str) -> dt.datetime | None:
+    """When the run that made staging table ``name`` of ``target_table`` started (UTC, from the run id in the
+    name), or None when ``name`` is not such a table or its run id does not start with a timestamp."""
+    prefix = f"{target_table}{STAGING_INFIX}".lower()
+    name = name.lower()
+    if not name.startswith(prefix):
+        return None
+    match = _RUN_STAMP.match(name[len(prefix):])
+    if not match:
+        return None
+    try:
+        return dt.datetime.strptime(match.group(1) + match.group(2), "%Y%m%d%H%M%S").replace(tzinfo=dt.timezone.utc)
+    except ValueError:
+        return None
 
-    ``df`` must hold ``table.column_names`` (typed as the contract: a lossy cast fails) with unique keys. Returns ``{"staged", "deleted",
-    "inserted"}``; ``deleted`` counts the rows replaced.
+
+def stale_staging_tables(names: Sequence[str], target_table: str, run_id: str, max_age_hours: float,
+                         now: dt.datetime | None = None) -> list[str]:
+    """The names among ``names`` that are staging tables of ``target_table`` made more than ``max_age_hours`` ago
+    (see :func:`staging_created_at`), never the table of the current run ``run_id``, never a name that does not
+    parse (a table we did not make, or a run id without a timestamp: left for a person to judge)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    current = staging_name(target_table, run_id).lower()
+    stale = []
+    for name in names:
+        created = staging_created_at(name, target_table)
+        if created is None or name.lower() == current:
+            continue
+        if (now - created).total_seconds() > max_age_hours * 3600:
+            stale.append(name)
+    return sorted(stale)
+
+
+def sweep_staging(spark: SparkSession, conn: Connection, target_table: str, run_id: str,
+                  max_age_hours: float = STAGING_MAX_AGE_HOURS, now: dt.datetime | None = None) -> list[str]:
+    """Drop the staging tables of ``target_table`` left by runs that started more than ``max_age_hours`` ago (a
+    killed load leaves its ``<target>_stg_<run>``); returns the qualified names dropped. The candidates come from
+    ``information_schema.tables`` of the connection's schema (unquoted identifiers are folded to lower case by
+    both engines); see :func:`stale_staging_tables` for what is never dropped."""
+    target_table = identifier(target_table, "warehouse.tables")
+    if max_age_hours < 0:
+        raise WarehouseError(f"`warehouse.staging_max_age_hours` must be >= 0, got {max_age_hours}")
+    try:
+        with jdbc(spark, conn) as jconn:
+            names = [r[0] for r in query(jconn, (
+                "SELECT table_name FROM information_schema.tables "
+                f"WHERE table_schema = '{conn.schema.lower()}' AND table_type = 'BASE TABLE' "
+                f"AND position('{STAGING_INFIX}' in table_name) > 0"))]
+            dropped = []
+            for name in stale_staging_tables(names, target_table, run_id, max_age_hours, now):
+                if not IDENTIFIER.match(name):  # only what staging_name can make (the regex already ensures it)
+                    continue
+                execute(jconn, f"DROP TABLE IF EXISTS {conn.qualified(name)}")
+                dropped.append(conn.qualified(name))
+    except WarehouseError:
+        raise
+    except Exception as exc:
+        raise WarehouseError(f"sweep of the staging tables of {conn.qualified(target_table)} failed: "
+                             f"{conn.redact(_short(exc))}") from None
+    if dropped:
+        log.warning("warehouse: dropped %d stale staging table(s) of %s older than %sh: %s", len(dropped),
+                    conn.qualified(target_table), max_age_hours, ", ".join(dropped))
+    return dropped
+
+
+# --------------------------------------------------------------------------- the load
+def replace_slice(spark: SparkSession, df: DataFrame, table: Table, conn: Connection, target_table: str,
+                  run_id: str, slice_values: Sequence[Any] | None, batch_size: int = 5000,
+                  write_partitions: int = 4) -> dict[str, Any]:
+    """Make the slice ``slice_values`` of ``target_table`` (values of ``table.slice_column``) hold exactly
+    ``df``'s rows, in one transaction (see module doc); ``slice_values=None`` upserts by key instead.
+
+    ``df`` must hold ``table.column_names`` (typed as the contract: a lossy cast fails) with unique keys, all in
+    the slice. Returns ``{"staged", "deleted", "inserted", "slice"}``: ``deleted`` counts every row removed (the
+    old slice, plus staged keys moved from another slice), ``slice`` is ``{column: [values]}`` (None for an upsert).
     """
     target = conn.qualified(identifier(target_table, f"warehouse.tables.{table.name}"))
     staging = conn.qualified(staging_name(target_table, run_id))
+    statements = merge_statements(table, target, staging, slice_values)  # a bad slice fails before any SQL
     try:
         with jdbc(spark, conn) as jconn:
             execute(jconn, table.ddl(target))
@@ -356,12 +481,22 @@ def upsert(spark: SparkSession, df: DataFrame, table: Table, conn: Connection, t
                     .save()
                 )
                 staged = int(query(jconn, f"SELECT COUNT(*) FROM {staging}")[0][0])
-                deleted, inserted = transaction(jconn, merge_statements(table, target, staging))
+                counts = transaction(jconn, statements)
             finally:
                 execute(jconn, f"DROP TABLE IF EXISTS {staging}")
     except WarehouseError:
         raise
     except Exception as exc:
         raise WarehouseError(f"load of {target} failed (table unchanged): {conn.redact(_short(exc))}") from None
-    log.info("warehouse %s: staged %d, replaced %d, inserted %d", target, staged, deleted, inserted)
-    return {"staged": staged, "deleted": deleted, "inserted": inserted}
+    deleted, inserted = sum(counts[:-1]), counts[-1]
+    replaced = None if slice_values is None else {table.slice_column: sorted({str(v) for v in slice_values})}
+    log.info("warehouse %s: staged %d, deleted %d, inserted %d (slice %s)", target, staged, deleted, inserted,
+             replaced if replaced is not None else "none: upsert by key")
+    return {"staged": staged, "deleted": deleted, "inserted": inserted, "slice": replaced}
+
+
+def upsert(spark: SparkSession, df: DataFrame, table: Table, conn: Connection, target_table: str, run_id: str,
+           batch_size: int = 5000, write_partitions: int = 4) -> dict[str, Any]:
+    """Replace the rows of ``target_table`` whose keys are in ``df`` by ``df``'s rows (no slice: rows that left
+    the lake stay). :func:`replace_slice` is what ``load_warehouse`` uses."""
+    return replace_slice(spark, df, table, conn, target_table, run_id, None, batch_size, write_partitions)

@@ -1,20 +1,29 @@
 """load_warehouse: per-comment topic predictions and the users' 30-day subjects -> warehouse tables (Redshift or
-PostgreSQL) by JDBC upsert (staging table, then delete matching keys + insert in one transaction; see
-:mod:`vocspark.warehouse`).
+PostgreSQL), mirroring the lake: each load replaces the same slice the lake replaced (staging table, then in one
+transaction per table: delete the slice + insert; see :mod:`vocspark.warehouse`).
 
-Inputs (only what ``--tables`` selects):
+Inputs (only what ``--tables`` selects) and the slice each table replaces:
 
 - ``predictions/<model>/month=yyyy-MM/`` (``--predictions``, default ``topics``) for ``--months`` or the months
-  touched by ``--last-days N`` before ``--as-of`` (default: every month), joined with ``documents/`` on
-  ``(source, doc_id)`` for the comment's text when that dataset exists;
-- ``user_subjects/as_of=yyyy-MM-dd/`` for ``--as-of`` (default: today, UTC, like ``user_mode``).
+  touched by ``--last-days N`` before ``--as-of`` (default: every month present in the lake), joined with
+  ``documents/`` on ``(source, doc_id)`` for the comment's text when that dataset exists. Every selected month is
+  replaced whole, also a month the lake holds no (loadable) row of: the warehouse month is then emptied, like the
+  lake's;
+- ``user_subjects/as_of=yyyy-MM-dd/`` for ``--as-of`` (default: today, UTC, like ``user_mode``): that day is
+  replaced whole (a user who dropped out of the day leaves the warehouse too).
+
+So after any sequence of runs each loaded month / day of the warehouse equals the lake's.
+
+Before each table is loaded, its staging tables left by killed runs (``<target>_stg_<run id>``) older than
+``warehouse.staging_max_age_hours`` (default 24) are dropped; ``--sweep-only`` does only that (no input is read).
 
 Manifest counts (they reconcile, over both tables): ``read`` = input rows; ``rejected``: ``missing_key``
 (a key column is null), ``missing_time`` (a prediction without created_at), written to
 ``rejected/job=load_warehouse/source=<table>/`` with the row as JSON; ``filtered``: ``duplicate_key`` (a key
-seen more than once in the input: the row of the latest model version, then the latest month, is kept);
-``written`` = rows upserted. ``extra.warehouse`` holds per table the rows staged, replaced and inserted. A run
-fails (after writing its manifest) if the rows staged in the warehouse differ from the rows counted as written.
+seen more than once in the input slice: the row of the latest model version, then the latest month, is kept);
+``written`` = rows loaded. ``extra.warehouse`` holds per table the slice replaced (``{"month": [...]}`` or
+``{"as_of": [...]}``), the rows staged, deleted and inserted, and the staging tables swept. A run fails (after
+writing its manifest) if the rows staged in the warehouse differ from the rows counted as written.
 
 The rows are conformed strictly to the warehouse contracts (``schemas.WAREHOUSE_*``, from which the DDL is
 derived): a value that would be lost by a cast fails the load, naming the column and the value.
@@ -43,13 +52,14 @@ TABLE_NAMES = ("predictions", "user_subjects")
 @dataclass(frozen=True)
 class Options(runtime.Options):
     """``--tables``, ``--predictions``, the prediction months (``--months`` or ``--last-days`` before ``--as-of``,
-    see :func:`vocspark.args.selected_months`) and ``--as-of`` (the user_subjects day)."""
+    see :func:`vocspark.args.selected_months`), ``--as-of`` (the user_subjects day) and ``--sweep-only``."""
 
     tables: str | None = None
     predictions: str | None = "topics"
     months: str | None = None
     last_days: int | None = None
     as_of: str | None = None
+    sweep_only: bool = False
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,6 +71,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--last-days", type=int, default=None, help="load the prediction months the last N days touch")
     parser.add_argument("--as-of", default=None, metavar="yyyy-MM-dd",
                         help="user_subjects day to load, and end day of --last-days (default: today, UTC)")
+    parser.add_argument("--sweep-only", action="store_true",
+                        help="only drop the selected tables' staging tables older than "
+                             "warehouse.staging_max_age_hours (left by killed loads); read nothing, load nothing")
 
 
 def selected_tables(value: str | None) -> list[str]:
@@ -136,9 +149,23 @@ def stage_user_subjects(subjects_df: DataFrame, run_id: str) -> DataFrame:
 
 @dataclass
 class Input:
+    """The staged rows of one table and the slice (values of ``table.slice_column``) they replace."""
+
     table: warehouse.Table
     uri: str
     staged_df: DataFrame
+    slice_values: list
+
+
+def months_present(predictions_df: DataFrame) -> list[str]:
+    """The months the lake holds (the partition values; a small aggregate)."""
+    rows = predictions_df.select(F.col("month")).where(F.col("month").isNotNull()).distinct().collect()
+    return sorted(r["month"] for r in rows)
+
+
+def staging_max_age_hours(cfg: Config) -> float:
+    """``warehouse.staging_max_age_hours`` (default 24 while the key is not in the config spec)."""
+    return float(cfg["warehouse"].get("staging_max_age_hours", warehouse.STAGING_MAX_AGE_HOURS))
 
 
 def input_uris(cfg: Config, options: Options, tables: list[str]) -> dict[str, str]:
@@ -161,31 +188,58 @@ def read_inputs(spark: SparkSession, cfg: Config, options: Options, tables: list
             documents_df = io.read_dataset(spark, documents_uri, schemas.DOCUMENTS)
         else:
             log.warning("load_warehouse: %s does not exist: predictions are loaded without text", documents_uri)
-        if months is not None:
-            predictions_df = predictions_df.where(F.col("month").isin(months))
-            documents_df = documents_df.where(F.col("month").isin(months)) if documents_df is not None else None
+        if months is None:
+            months = months_present(predictions_df)
+        predictions_df = predictions_df.where(F.col("month").isin(months))
+        documents_df = documents_df.where(F.col("month").isin(months)) if documents_df is not None else None
         out.append(Input(warehouse.PREDICTIONS, uris["predictions"],
-                         stage_predictions(predictions_df, documents_df, run_id)))
+                         stage_predictions(predictions_df, documents_df, run_id), sorted(set(months))))
     if "user_subjects" in tables:
         day = as_of_date(options.as_of)
         subjects_df = io.read_dataset(spark, uris["user_subjects"], schemas.USER_SUBJECTS).where(F.col("as_of") == F.lit(day))
-        out.append(Input(warehouse.USER_SUBJECTS, uris["user_subjects"], stage_user_subjects(subjects_df, run_id)))
+        out.append(Input(warehouse.USER_SUBJECTS, uris["user_subjects"], stage_user_subjects(subjects_df, run_id),
+                         [day]))
     return out
 
 
 # --------------------------------------------------------------------------- the run
+def sweep(spark: SparkSession, conn: warehouse.Connection, target: str, run_id: str, max_age_hours: float,
+          fail: bool) -> dict:
+    """Drop the stale staging tables of ``target``: ``{"swept": [names]}``, plus ``sweep_error`` (redacted) when
+    the sweep failed and ``fail`` is false (a load goes on: stale tables cost space, not correctness)."""
+    try:
+        return {"swept": warehouse.sweep_staging(spark, conn, target, run_id, max_age_hours)}
+    except warehouse.WarehouseError as exc:
+        if fail:
+            raise
+        message = conn.redact(str(exc))
+        log.warning("load_warehouse: %s (the load goes on)", message)
+        return {"swept": [], "sweep_error": message}
+
+
 def run(spark: SparkSession, cfg: Config, args: argparse.Namespace | Options) -> io.Manifest:
     options = runtime.options_from(args, Options)
     tables = selected_tables(options.tables)
     conn = warehouse.connection(cfg)  # fail fast on missing settings or secret, before reading anything
     targets = {t: cfg["warehouse"]["tables"][t] for t in tables}
+    max_age = staging_max_age_hours(cfg)
     mismatch = []
-    with JobRun(spark, cfg, JOB, options, inputs=input_uris(cfg, options, tables)) as run:  # inputs checked first
+    inputs = {} if options.sweep_only else input_uris(cfg, options, tables)
+    with JobRun(spark, cfg, JOB, options, inputs=inputs) as run:  # inputs checked first
         manifest = run.manifest
         manifest.outputs = {f"warehouse.{t}": f"{conn.url}#{conn.qualified(name)}" for t, name in targets.items()}
         manifest.extra["warehouse"] = {}
+        if options.sweep_only:
+            for name, target in targets.items():
+                with run.step(f"sweep_{name}") as step:
+                    manifest.extra["warehouse"][name] = sweep(spark, conn, target, run.run_id, max_age, fail=True)
+                    step.rows = len(manifest.extra["warehouse"][name]["swept"])
+            return manifest
         for item in read_inputs(spark, cfg, options, tables, run.run_id):
             name = item.table.name
+            with run.step(f"sweep_{name}") as step:
+                swept = sweep(spark, conn, targets[name], run.run_id, max_age, fail=False)
+                step.rows = len(swept["swept"])
             staged_df = item.staged_df.persist(StorageLevel.MEMORY_AND_DISK)
             try:
                 with run.step(f"stage_{name}") as step:
@@ -202,23 +256,24 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace | Options) ->
                         )
                         io.write_rejected(rejected_df, cfg.base_uri)
                         step.rows = n_rejected
-                with run.step(f"upsert_{name}") as step:
+                with run.step(f"replace_{name}") as step:
                     rows_df = staged_df.where(F.col(io.OUTCOME).isNull())
-                    result = {"staged": 0, "deleted": 0, "inserted": 0}
-                    if written:
-                        result = warehouse.upsert(
-                            spark, rows_df, item.table, conn, targets[name], run.run_id,
+                    result = {"staged": 0, "deleted": 0, "inserted": 0,
+                              "slice": {item.table.slice_column: []}}
+                    if item.slice_values:
+                        result = warehouse.replace_slice(
+                            spark, rows_df, item.table, conn, targets[name], run.run_id, item.slice_values,
                             cfg["warehouse"]["batch_size"], cfg["warehouse"]["write_partitions"],
                         )
                     else:
-                        log.warning("load_warehouse: no %s rows to load", name)
+                        log.warning("load_warehouse: no %s slice to replace (the lake holds no month)", name)
                     step.rows = result["staged"]
                 result["seconds"] = step.seconds
-                manifest.extra["warehouse"][name] = result
+                manifest.extra["warehouse"][name] = {**result, **swept}
                 if result["staged"] != written:
                     mismatch.append(f"{name}: staged {result['staged']} != written {written}")
-                log.info("load_warehouse %s: %d rows upserted (%d replaced), %d rejected", name, written,
-                         result["deleted"], n_rejected)
+                log.info("load_warehouse %s: slice %s replaced: %d rows deleted, %d inserted, %d rejected", name,
+                         result["slice"], result["deleted"], result["inserted"], n_rejected)
             finally:
                 staged_df.unpersist()
         if any(manifest.rejected.values()):
