@@ -4,6 +4,7 @@ partitioned Parquet writes with dynamic partition overwrite, run manifests and r
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import platform
@@ -77,6 +78,53 @@ def list_files(spark: SparkSession, uri: str) -> list[str]:
     while it.hasNext():
         out.append(it.next().getPath().toString())
     return sorted(out)
+
+
+@dataclass(frozen=True)
+class FileStatus:
+    """A file found by :func:`list_file_status`.
+
+    ``uri`` is the file as Spark names it (``input_file_name()``, the ``source_file`` lineage column: percent-encoded
+    URI); ``path`` is the Hadoop path string to read it with; ``size`` in bytes; ``mtime`` the modification time in
+    milliseconds since the epoch (on S3 the object's last-modified time); ``etag`` when the file system has one
+    (S3A), else None."""
+
+    uri: str
+    path: str
+    size: int
+    mtime: int
+    etag: str | None = None
+
+
+def is_hidden_name(name: str) -> bool:
+    """Spark's file readers skip files and folders whose name starts with ``_`` or ``.`` (``_SUCCESS``, ``.crc``,
+    ``_temporary``); listings that choose files for them skip the same ones."""
+    return name.startswith("_") or name.startswith(".")
+
+
+def list_file_status(spark: SparkSession, uri: str) -> list[FileStatus]:
+    """Every file under ``uri`` (recursively; ``uri`` may also be one file) with its size, modification time and
+    etag, sorted by URI; hidden files and files under hidden folders (:func:`is_hidden_name`) are left out. Empty
+    when ``uri`` does not exist. Driver-side listing: raw source folders, not datasets."""
+    fs, path = _fs_and_path(spark, uri)
+    if not fs.exists(path):
+        return []
+    root = fs.makeQualified(path).toString().rstrip("/")
+    it = fs.listFiles(path, True)
+    out = []
+    while it.hasNext():
+        status = it.next()
+        file_path = status.getPath()
+        relative = file_path.toString()[len(root):].strip("/")
+        if any(is_hidden_name(part) for part in relative.split("/") if part):
+            continue
+        try:
+            etag = status.getEtag()  # S3A (Hadoop's EtagSource); other file systems have none
+        except Exception:
+            etag = None
+        out.append(FileStatus(file_path.toUri().toString(), file_path.toString(), int(status.getLen()),
+                              int(status.getModificationTime()), str(etag) if etag else None))
+    return sorted(out, key=lambda f: f.uri)
 
 
 @dataclass(frozen=True)
@@ -335,7 +383,7 @@ def first_outcome(*cases: tuple[Any, Any]) -> Any:
 
 
 def rejected_rows(df: DataFrame, job: str, run_id: str, month: str, raw_col: str = "raw") -> DataFrame:
-    """Rows whose outcome is a rejection, shaped as the ``rejected`` contract."""
+    """Rows whose outcome is a rejection, shaped as the ``rejected`` contract (``month``: the month of the run)."""
     return schemas.conform(
         df.where(F.col(OUTCOME).startswith("rejected:")).select(
             F.lit(job).alias("job"),
@@ -350,7 +398,31 @@ def rejected_rows(df: DataFrame, job: str, run_id: str, month: str, raw_col: str
     )
 
 
+# What identifies a rejected record: the same record found again by a later run is not recorded again.
+REJECT_KEY = ("job", "source", "reason", "source_file", "raw")
+
+
+def unrecorded_rejects(df: DataFrame, rejected_uri: str) -> DataFrame:
+    """The rows of ``df`` (``rejected`` contract) that no OTHER run has recorded under ``rejected_uri`` yet: a left
+    anti join on :data:`REJECT_KEY` (null-safe) with the stored rows of other run ids (the run's own partition is
+    replaced by its write, so a rerun of the same run id records its rows again in place)."""
+    spark = df.sparkSession
+    if not path_exists(spark, rejected_uri) or not any(e.is_dir for e in list_dir(spark, rejected_uri)):
+        return df
+    stored_df = read_dataset(spark, rejected_uri, schemas.REJECTED).select(
+        *[F.col(c).alias(f"_stored_{c}") for c in (*REJECT_KEY, "run_id")]
+    )
+    same_record = [F.col(c).eqNullSafe(F.col(f"_stored_{c}")) for c in REJECT_KEY]
+    other_run = F.col("_stored_run_id") != F.col("run_id")
+    condition = functools.reduce(lambda a, b: a & b, same_record) & other_run
+    return df.join(stored_df, condition, "left_anti")
+
+
 def write_rejected(df: DataFrame, base_uri: str) -> str:
+    """Append the run's rejected rows to ``<base>/rejected/job=<job>/source=<source>/run_id=<run id>/``: each run
+    writes only its own partitions (dynamic overwrite: a rerun of the same run id replaces only itself), and a
+    record another run already recorded (same :data:`REJECT_KEY`) is not recorded again, so every rejected record
+    appears once however many runs find it. Returns the ``rejected`` URI."""
     uri = f"{base_uri.rstrip('/')}/rejected"
-    write_partitioned(df, uri, schemas.PARTITIONS["rejected"])
+    write_partitioned(unrecorded_rejects(df, uri), uri, schemas.PARTITIONS["rejected"])
     return uri

@@ -77,7 +77,7 @@ REJECTED = T.StructType(
         T.StructField("reason", T.StringType(), False),
         T.StructField("raw", T.StringType(), True),
         T.StructField("source_file", T.StringType(), True),
-        T.StructField("month", T.StringType(), False),  # month of the run
+        T.StructField("month", T.StringType(), False),  # month of the run (a column, not a partition)
     ]
 )
 
@@ -265,7 +265,7 @@ PARTITIONS = {
     "documents": ["source", "month"],
     "documents_clean": ["source", "month"],
     "sentences": ["source", "month"],
-    "rejected": ["job", "source", "month"],
+    "rejected": ["job", "source", "run_id"],  # append-only: each run writes its own partitions
     "predictions_classifier": ["month"],
     "user_subjects": ["as_of"],
     "user_subjects_history": ["month", "as_of"],

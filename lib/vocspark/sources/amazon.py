@@ -107,7 +107,8 @@ def to_documents(fields_df: DataFrame, source: str, lang: str, marketplaces: Seq
     )
 
 
-def parse(spark: SparkSession, uri: str, source: str, src: SourceConfig) -> DataFrame:
+def parse(spark: SparkSession, uri: str | list[str], source: str, src: SourceConfig) -> DataFrame:
+    """``uri``: the source folder, or the list of files to read."""
     lines_df = read_lines(spark, uri)
     is_header = F.col("raw").startswith(HEADER_PREFIX)
     records_df = lines_df.where(~is_header)

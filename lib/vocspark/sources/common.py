@@ -16,8 +16,9 @@ from pyspark.sql import functions as F
 REPLACEMENT_CHAR = "\ufffd"  # what Spark's UTF-8 decoding puts where the bytes were not valid UTF-8
 
 
-def read_lines(spark: SparkSession, uri: str) -> DataFrame:
-    """Every line of every file under ``uri`` (recursively; gzip and bzip2 files are decompressed)."""
+def read_lines(spark: SparkSession, uri: str | list[str]) -> DataFrame:
+    """Every line of every file under ``uri`` (recursively; gzip and bzip2 files are decompressed); ``uri`` may be
+    a list of files."""
     return (
         spark.read.option("recursiveFileLookup", "true")
         .text(uri)

@@ -47,7 +47,7 @@ CSV_OPTIONS = {
 }
 
 
-def read_csv(spark: SparkSession, uri: str) -> DataFrame:
+def read_csv(spark: SparkSession, uri: str | list[str]) -> DataFrame:
     return (
         spark.read.schema(CSV_SCHEMA)
         .options(**CSV_OPTIONS)
@@ -83,5 +83,6 @@ def to_documents(csv_df: DataFrame, source: str, lang: str) -> DataFrame:
     )
 
 
-def parse(spark: SparkSession, uri: str, source: str, src: SourceConfig) -> DataFrame:
+def parse(spark: SparkSession, uri: str | list[str], source: str, src: SourceConfig) -> DataFrame:
+    """``uri``: the source folder, or the list of files to read."""
     return to_documents(read_csv(spark, uri), source, src.lang or "pt")

@@ -21,6 +21,8 @@ keyword            filtered   the text mentions none of ``sources.<name>.keyword
 """
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Sequence
 
 from pyspark.sql import DataFrame, SparkSession
@@ -63,6 +65,18 @@ def delivery_hour(path_col):
     return F.when(parts[0] != "", F.to_timestamp(text, "yyyy-MM-dd HH:mm:ss"))
 
 
+def delivery_date(uri: str) -> dt.date | None:
+    """The UTC day of a file's Firehose ``yyyy/mm/dd/hh/`` prefix (the same pattern as :func:`delivery_hour`, in
+    Python, for choosing files before reading them); None when the path has no such prefix."""
+    match = re.search(HOUR_PATTERN, uri)
+    if not match:
+        return None
+    try:
+        return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return None
+
+
 def to_documents(lines_df: DataFrame, source: str, langs: Sequence[str], keywords: Sequence[str] | None) -> DataFrame:
     parsed_df = lines_df.select(
         "raw", "source_file", F.from_json(F.col("raw"), TWEET_SCHEMA, JSON_OPTIONS).alias("j")
@@ -95,5 +109,6 @@ def to_documents(lines_df: DataFrame, source: str, langs: Sequence[str], keyword
     )
 
 
-def parse(spark: SparkSession, uri: str, source: str, src: SourceConfig) -> DataFrame:
+def parse(spark: SparkSession, uri: str | list[str], source: str, src: SourceConfig) -> DataFrame:
+    """``uri``: the source folder, or the list of files to read."""
     return to_documents(read_lines(spark, uri), source, src.langs, src.keywords)
