@@ -173,15 +173,19 @@ def _actor(name: str):
 
 
 def run_cycle(spark, cfg, workflow: str, as_of: dt.date | str, artifacts: str | None = None,
-              extra_args: dict[str, Sequence[str]] | None = None) -> Cycle:
+              extra_args: dict[str, Sequence[str]] | None = None,
+              before_step: Callable[[str, "Cycle"], None] | None = None) -> Cycle:
     """Run ``workflow``'s sequence as of ``as_of``; :class:`CycleFailed` at the first job that raises.
-    ``extra_args`` (job name -> argv) is appended to a job's arguments (a rerun with other options)."""
+    ``extra_args`` (job name -> argv) is appended to a job's arguments (a rerun with other options);
+    ``before_step(job, cycle)`` is called before each job (tests: an analyst's action between two jobs)."""
     from vocspark import io  # pyspark-backed: not needed by the sequence derivation
 
     day = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
     cycle = Cycle(workflow, day)
     with _actor(f"schedule:{workflow}"):
         for step in settings_sequence(cfg, workflow, artifacts):
+            if before_step is not None:
+                before_step(step.job, cycle)
             module, parser = _parser(step.script)
             run_id = io.new_run_id()
             argv = [*step.args, *(extra_args or {}).get(step.job, ()), "--run-id", run_id]
