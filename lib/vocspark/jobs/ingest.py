@@ -368,7 +368,7 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace | Options) ->
                 "rejected_recorded": recorded,
                 "reprocess": reprocess,
                 "months_written": {n: sorted(p.months) for n, p in sorted(plans.items())},
-                "pending_months": {n: sorted(p.pending - p.months) for n, p in sorted(plans.items())},
+                "pending_months": {n: sorted(_pending_after(n, p, months_of)) for n, p in sorted(plans.items())},
             }
         finally:
             new_df.unpersist()
@@ -376,6 +376,12 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace | Options) ->
                 staged_df.unpersist()
         manifest.extra["seconds"] = {s.name: s.seconds for s in run.steps}
     return manifest
+
+
+def _pending_after(name: str, plan: SourcePlan, months_of: dict[tuple[str, str], set[str]]) -> set[str]:
+    """Months of the source's files (ledgered or new) that are still not written after this run."""
+    new_months = {m for f in plan.new for m in months_of.get((name, f.uri), set())}
+    return (new_months | plan.pending) - plan.months
 
 
 def _rows_recorded(spark: SparkSession, rejected_uri: str, run_id: str) -> int:
