@@ -1,6 +1,7 @@
 """load_warehouse against a real PostgreSQL server started here (Debian's postgresql package, on loopback, in a
-temp folder, as the `postgres` user when we are root): load, load again (no duplicates, changed rows replaced),
-a failure half-way (the table is unchanged), rejects and manifest, and credentials that never leak."""
+temp folder, as the `postgres` user when we are root): load, load again (no duplicates, the loaded slice replaced
+whole), the warehouse equal to the lake after changes to it and partial reloads, a failure half-way (the table is
+unchanged), rejects and manifest, the sweeper of stale staging tables, and credentials that never leak."""
 from __future__ import annotations
 
 import argparse
@@ -16,6 +17,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
 
 from vocspark import config, io, schemas, warehouse
 from vocspark.jobs import load_warehouse as job
@@ -181,7 +185,7 @@ def staging_tables(spark, cfg) -> list[tuple]:
         return warehouse.query(jconn, "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%_stg_%'")
 
 
-def test_load_then_reload_replaces_rows_and_a_failed_merge_leaves_the_table_unchanged(
+def test_load_then_reload_replaces_the_slice_and_a_failed_merge_leaves_the_table_unchanged(
         spark, cfg, tmp_base, monkeypatch, caplog):
     caplog.set_level(logging.DEBUG, logger="vocspark")  # py4j stays at WARNING (it would echo every call)
     write_inputs(spark, tmp_base, PREDICTIONS_1, SUBJECTS_1, TEXTS)
@@ -235,7 +239,11 @@ def test_load_then_reload_replaces_rows_and_a_failed_merge_leaves_the_table_unch
     assert sorted(by_doc) == ["a", "b", "c", "d", "f"]  # no duplicates; c, d (2021-07) untouched
     assert (by_doc["a"]["subject"], by_doc["a"]["model_version"], by_doc["a"]["run_id"]) == ("atendimento", "v2", "wh2")
     assert by_doc["b"]["subject"] == "atraso" and by_doc["c"]["run_id"] == "wh1"
-    assert [(r[0], r[2]) for r in dump(spark, cfg, "user_subjects", "user_id")] == [("ana", "atendimento"), ("bia", None)]
+    # the day 2021-07-01 is replaced whole: bia, no longer in the lake's day, leaves the warehouse's (upsert kept her)
+    assert [(r[0], r[2]) for r in dump(spark, cfg, "user_subjects", "user_id")] == [("ana", "atendimento")]
+    assert m2.extra["warehouse"]["user_subjects"]["slice"] == {"as_of": ["2021-07-01"]}
+    assert (m2.extra["warehouse"]["user_subjects"]["deleted"], m2.extra["warehouse"]["user_subjects"]["inserted"]) == (2, 1)
+    assert m2.extra["warehouse"]["predictions"]["slice"] == {"month": ["2021-06"]}
 
     # a failure half-way through the merge (after the DELETE, before the INSERT): nothing changes
     before_p, before_u = dump(spark, cfg, "predictions", "doc_id"), dump(spark, cfg, "user_subjects", "user_id")
@@ -252,6 +260,163 @@ def test_load_then_reload_replaces_rows_and_a_failed_merge_leaves_the_table_unch
     assert staging_tables(spark, cfg) == []  # the staging table is dropped after a failure too
 
     assert PASSWORD not in caplog.text and PASSWORD not in manifest_text
+
+
+# --------------------------------------------------------------------------- the warehouse mirrors the lake
+PREDICTION_COLUMNS = [c for c in warehouse.PREDICTIONS.column_names if c not in ("run_id", "loaded_at")]
+SUBJECT_COLUMNS = [c for c in warehouse.USER_SUBJECTS.column_names if c not in ("run_id", "loaded_at")]
+
+
+def warehouse_df(spark, cfg, table: str):
+    """The live warehouse table as a DataFrame (Spark's JDBC reader: SQL types back to Spark types)."""
+    conn = warehouse.connection(cfg)
+    return (spark.read.format("jdbc")
+            .options(url=conn.url, driver=conn.driver, user=conn.user, password=conn.password,
+                     dbtable=conn.qualified(cfg["warehouse"]["tables"][table]))
+            .load())
+
+
+def lake_predictions_df(spark, base: Path, months: list[str]):
+    """What the warehouse must hold for ``months``: the lake's predictions with the documents' text, as stored."""
+    predictions_df = io.read_dataset(spark, f"{base}/predictions/topics", schemas.PREDICTIONS_TOPICS)
+    texts_df = io.read_dataset(spark, f"{base}/documents", schemas.DOCUMENTS).select("source", "doc_id", "text")
+    stored = {"comment_date": F.to_date("created_at"),
+              "cluster_ids": F.array_join(F.col("cluster_ids").cast("array<string>"), ",")}
+    return (predictions_df.where(F.col("month").isin(months))
+            .join(texts_df, on=["source", "doc_id"], how="left")
+            .select(*[(stored[c] if c in stored else F.col(c)).alias(c) for c in PREDICTION_COLUMNS]))
+
+
+def assert_warehouse_equals_lake(spark, cfg, base: Path, months: list[str], days: list[dt.date]) -> None:
+    """Set equality over every column the lake has (all but run_id and loaded_at), per loaded month and day."""
+    live_p = warehouse_df(spark, cfg, "predictions").where(F.col("month").isin(months)).select(*PREDICTION_COLUMNS)
+    assert_df_equality(live_p, lake_predictions_df(spark, base, months), ignore_row_order=True, ignore_nullable=True,
+                       ignore_metadata=True)  # the JDBC reader adds column metadata
+    lake_u = (io.read_dataset(spark, f"{base}/user_subjects", schemas.USER_SUBJECTS)
+              .where(F.col("as_of").isin(days)).select(*SUBJECT_COLUMNS))
+    live_u = warehouse_df(spark, cfg, "user_subjects").where(F.col("as_of").isin(days)).select(*SUBJECT_COLUMNS)
+    assert_df_equality(live_u, lake_u, ignore_row_order=True, ignore_nullable=True,
+                       ignore_metadata=True)  # the JDBC reader adds column metadata
+
+
+def write_lake(spark, base: Path, predictions=(), subjects=(), texts=()) -> None:
+    """Write the given rows the way the jobs do: each month / day present is replaced whole, others untouched."""
+    if predictions:
+        io.write_partitioned(spark.createDataFrame(list(predictions), schemas.PREDICTIONS_TOPICS),
+                             f"{base}/predictions/topics", schemas.PARTITIONS["predictions_topics"])
+    if subjects:
+        io.write_partitioned(spark.createDataFrame(list(subjects), schemas.USER_SUBJECTS),
+                             f"{base}/user_subjects", schemas.PARTITIONS["user_subjects"])
+    if texts:
+        docs = [{"source": "instagram", "doc_id": d, "user_id": "u", "created_at": at(int(m[:4]), int(m[5:]), 1),
+                 "month": m, "lang": "pt", "text": t} for d, m, t in texts]
+        docs_df = schemas.conform(spark.createDataFrame(docs, "source string, doc_id string, user_id string, "
+                                                              "created_at timestamp, month string, lang string, text string"),
+                                  schemas.DOCUMENTS)
+        io.write_partitioned(docs_df, f"{base}/documents", schemas.PARTITIONS["documents"])
+
+
+def create_tables(spark, cfg, names: list[str]) -> None:
+    with warehouse.jdbc(spark, warehouse.connection(cfg)) as jconn:
+        for name in names:
+            warehouse.execute(jconn, f"CREATE TABLE public.{name} (x INTEGER)")
+
+
+JUNE, JULY = "2021-06", "2021-07"
+D1, D2 = dt.date(2021, 7, 1), dt.date(2021, 7, 2)
+
+
+def test_the_warehouse_equals_the_lake_after_the_lake_changes_and_one_month_and_one_day_are_reloaded(
+        spark, cfg, tmp_base, caplog):
+    caplog.set_level(logging.DEBUG, logger="vocspark")
+    write_lake(spark, tmp_base,
+               [prediction("a1", "ana", at(2021, 6, 5), "entrega"), prediction("a2", "bia", at(2021, 6, 6), "reembolso"),
+                prediction("a3", "cid", at(2021, 6, 30, 23), None), prediction("b1", "ana", at(2021, 7, 1, 0), "entrega"),
+                prediction("b2", None, at(2021, 7, 2), "atraso")],
+               [("ana", "entrega", 2, 3, 2, D1), ("bia", "reembolso", 1, 1, 1, D1), ("cid", None, None, 1, 0, D1),
+                ("ana", "entrega", 2, 2, 2, D2), ("dan", "atraso", 1, 1, 1, D2)],
+               [("a1", JUNE, "Cadê meu pedido?"), ("a2", JUNE, "Quero reembolso"), ("b1", JULY, "Olá 😀")])
+    # a load killed long ago left its staging table: the next load of that table sweeps it
+    target_p = cfg["warehouse"]["tables"]["predictions"]
+    killed = warehouse.staging_name(target_p, "20200101T000000Z-k1ll3d")
+    create_tables(spark, cfg, [killed])
+    m1 = job.run(spark, cfg, args(run_id="mirror1", months=f"{JUNE},{JULY}", as_of="2021-07-01"))
+    assert m1.extra["warehouse"]["predictions"]["swept"] == [f"public.{killed}"]
+    assert (killed,) not in staging_tables(spark, cfg)
+    job.run(spark, cfg, args(run_id="mirror2", tables="user_subjects", as_of="2021-07-02"))
+    assert_warehouse_equals_lake(spark, cfg, tmp_base, [JUNE, JULY], [D1, D2])
+    july_before = dump(spark, cfg, "predictions", "doc_id")
+    july_before = [r for r in july_before if r[PREDICTION_COLUMNS.index("month")] == JULY]
+    d2_before = [r for r in dump(spark, cfg, "user_subjects", "user_id") if r[1] == "2021-07-02"]
+    assert len(july_before) == 2 and len(d2_before) == 2
+
+    # the lake changes: June re-deduplicated (a2 gone) and re-scored (a1 by model v2), a July document added,
+    # the day D1 recomputed (bia dropped out, cid changed)
+    write_lake(spark, tmp_base,
+               [prediction("a1", "ana", at(2021, 6, 5), "atendimento", version="v2"),
+                prediction("a3", "cid", at(2021, 6, 30, 23), None, version="v2"),
+                prediction("b1", "ana", at(2021, 7, 1, 0), "entrega"), prediction("b2", None, at(2021, 7, 2), "atraso"),
+                prediction("b3", "eva", at(2021, 7, 3), "entrega")],
+               [("ana", "atendimento", 2, 3, 2, D1), ("cid", "entrega", 1, 2, 1, D1)],
+               [("a1", JUNE, "Cadê meu pedido?"), ("a3", JUNE, "Sem texto não"), ("b1", JULY, "Olá 😀")])
+    m3 = job.run(spark, cfg, args(run_id="mirror3", months=JUNE, as_of="2021-07-01"))
+    p3, u3 = m3.extra["warehouse"]["predictions"], m3.extra["warehouse"]["user_subjects"]
+    assert (p3["slice"], p3["deleted"], p3["inserted"]) == ({"month": [JUNE]}, 3, 2)
+    assert (u3["slice"], u3["deleted"], u3["inserted"]) == ({"as_of": ["2021-07-01"]}, 3, 2)
+    assert (m3.read, m3.written, m3.rejected, m3.filtered) == (4, 4, {}, {})
+    assert_warehouse_equals_lake(spark, cfg, tmp_base, [JUNE], [D1])  # a2 and bia are gone, a1 and cid changed
+    # July and D2 were not loaded: exactly as before (b3 not there yet)
+    assert [r for r in dump(spark, cfg, "predictions", "doc_id") if r[PREDICTION_COLUMNS.index("month")] == JULY] == july_before
+    assert [r for r in dump(spark, cfg, "user_subjects", "user_id") if r[1] == "2021-07-02"] == d2_before
+    assert {r[1] for r in dump(spark, cfg, "predictions", "doc_id")} == {"a1", "a3", "b1", "b2"}
+
+    # a load without --months replaces every month present in the lake: now July too
+    m4 = job.run(spark, cfg, args(run_id="mirror4", tables="predictions"))
+    assert m4.extra["warehouse"]["predictions"]["slice"] == {"month": [JUNE, JULY]}
+    assert_warehouse_equals_lake(spark, cfg, tmp_base, [JUNE, JULY], [D1, D2])
+    assert staging_tables(spark, cfg) == []
+    manifests = "".join(p.read_text() for p in (tmp_base / "manifests" / "load_warehouse").glob("*.json"))
+    assert PASSWORD not in caplog.text and PASSWORD not in manifests
+
+
+def test_a_key_loaded_into_another_month_moves_there(spark, cfg, tmp_base):
+    """The primary key stays unique across slices: the slice loaded last holds the key (an upsert would fail)."""
+    write_lake(spark, tmp_base, [prediction("x", "ana", at(2021, 6, 5), "entrega")], [("ana", "entrega", 1, 1, 1, D1)])
+    job.run(spark, cfg, args(run_id="move1"))
+    shutil.rmtree(tmp_base / "predictions")
+    write_lake(spark, tmp_base, [prediction("x", "ana", at(2021, 7, 5), "atraso")])
+    m2 = job.run(spark, cfg, args(run_id="move2", months=JULY, tables="predictions"))
+    assert (m2.extra["warehouse"]["predictions"]["deleted"], m2.extra["warehouse"]["predictions"]["inserted"]) == (1, 1)
+    rows = dump(spark, cfg, "predictions", "doc_id")
+    assert [(r[1], r[PREDICTION_COLUMNS.index("month")], r[PREDICTION_COLUMNS.index("subject")]) for r in rows] == [
+        ("x", JULY, "atraso")]
+
+
+def test_the_sweeper_drops_old_staging_tables_of_the_targets_only(spark, cfg, tmp_base, caplog):
+    caplog.set_level(logging.DEBUG, logger="vocspark")
+    now = dt.datetime.now(UTC)
+    target_p, target_u = cfg["warehouse"]["tables"]["predictions"], cfg["warehouse"]["tables"]["user_subjects"]
+    old_p = warehouse.staging_name(target_p, io.new_run_id(now - dt.timedelta(hours=30)))
+    old_u = warehouse.staging_name(target_u, io.new_run_id(now - dt.timedelta(days=400)))
+    fresh_p = warehouse.staging_name(target_p, io.new_run_id(now - dt.timedelta(hours=1)))
+    current = "20200101T000000Z-curr3n"  # the current run's own table is never dropped, however old
+    keep = [fresh_p, warehouse.staging_name(target_p, current), f"{target_p}_stg_wh7", f"{target_p}_stg_garbage",
+            warehouse.staging_name("other_table", "20200101T000000Z-0th3r1")]
+    create_tables(spark, cfg, [old_p, old_u, *keep])
+    m = job.run(spark, cfg, args(run_id=current, sweep_only=True))
+    assert m.extra["warehouse"] == {"predictions": {"swept": [f"public.{old_p}"]},
+                                    "user_subjects": {"swept": [f"public.{old_u}"]}}
+    assert sorted(r[0] for r in staging_tables(spark, cfg)) == sorted(keep)
+    assert (m.read, m.written) == (0, 0)  # nothing read: no input needed (there is none here)
+    assert not (tmp_base / "predictions").exists()
+    # another run: the first run's table is now just an old one
+    m2 = job.run(spark, cfg, args(run_id="sweep2", sweep_only=True))
+    assert m2.extra["warehouse"]["predictions"]["swept"] == [f"public.{keep[1]}"]
+    assert m2.extra["warehouse"]["user_subjects"]["swept"] == []
+    with warehouse.jdbc(spark, warehouse.connection(cfg)) as jconn:  # leave no table to the other tests
+        for name in [keep[0], *keep[2:]]:
+            warehouse.execute(jconn, f"DROP TABLE public.{name}")
+    assert PASSWORD not in caplog.text
 
 
 def test_wrong_password_and_missing_secret_fail_without_leaking(spark, cfg, tmp_base, monkeypatch):
