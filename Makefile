@@ -54,7 +54,7 @@ demo: jars system-deps
 	$(PY) jobs/analytics.py --config $(CONFIG) --set base_uri=$(DEMO_BASE)
 	@echo "demo only: drift compares months (the demo data covers 6 months of one year; the default period is the year)"
 	$(PY) jobs/drift.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) --period month
-	@echo "demo only: load_warehouse upserts into a throwaway local PostgreSQL (deploy/local-warehouse.sh)"
+	@echo "demo only: load_warehouse loads into a throwaway local PostgreSQL (deploy/local-warehouse.sh)"
 	bash deploy/local-warehouse.sh $(PY) jobs/load_warehouse.py --config $(CONFIG) --set base_uri=$(DEMO_BASE) \
 		--as-of $(DEMO_AS_OF)
 	@echo "demo only: the tweet classifiers learn from the generator's planted truth (labels.path = <base>/truth/tweets)"

@@ -1,5 +1,6 @@
 """load_warehouse: topic predictions and the users' 30-day subjects -> warehouse tables (Redshift / PostgreSQL)
-by JDBC upsert (staging table, then delete matching keys + insert in one transaction), with a run manifest."""
+replacing the loaded months / as-of day (staging table, then delete the slice + insert in one transaction per table),
+with a run manifest."""
 import sys
 
 from vocspark.args import run_job

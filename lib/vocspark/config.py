@@ -227,6 +227,7 @@ SPEC: dict[str, Any] = {
         },
         "batch_size": Field(int, default=5000, check=_positive),
         "write_partitions": Field(int, default=4, check=_positive),  # parallel JDBC connections to the staging table
+        "staging_max_age_hours": Field(int, default=24, check=_positive),  # load_warehouse drops older <target>_stg_<run>
     },
     # Deployment to EMR and Glue (spark-submit.sh --target emr|glue, deploy/).
     "deploy": {
@@ -433,6 +434,7 @@ class WarehouseConfig:
     tables: WarehouseTablesConfig
     batch_size: int
     write_partitions: int
+    staging_max_age_hours: int
 
 
 @dataclass(frozen=True)

@@ -164,8 +164,8 @@ def months_present(predictions_df: DataFrame) -> list[str]:
 
 
 def staging_max_age_hours(cfg: Config) -> float:
-    """``warehouse.staging_max_age_hours`` (default 24 while the key is not in the config spec)."""
-    return float(cfg["warehouse"].get("staging_max_age_hours", warehouse.STAGING_MAX_AGE_HOURS))
+    """``warehouse.staging_max_age_hours`` (default 24, from the config spec)."""
+    return float(cfg.typed.warehouse.staging_max_age_hours)
 
 
 def input_uris(cfg: Config, options: Options, tables: list[str]) -> dict[str, str]:
