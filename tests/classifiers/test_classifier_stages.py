@@ -236,7 +236,8 @@ def test_one_vs_rest_grid_reaches_the_fitted_model(spark, kind):
     data = C.with_split(planted(spark, names, n=120, shares=[12, 5, 3]),
                         {"method": "random", "validation": 0.3, "test": 0.0, "seed": 1})
     train, validation = data.where("split = 'train'"), data.where("split = 'validation'")
-    c = ccfg(**{"model.kind": kind, "model.reg_param": 1000.0, "tuning.method": "train_validation_split",
+    c = ccfg(**{"model.kind": kind, "model.reg_param": 1000.0, "model.max_iter": 10,
+                "tuning.method": "train_validation_split",
                 "tuning.metric": "accuracy", "tuning.grid": {"model.reg_param": [1000.0, 0.0]},
                 "tuning.refit_on_train_and_validation": False})
     fitted, info = C.fit(train, validation, c, 3)
