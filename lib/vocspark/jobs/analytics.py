@@ -7,7 +7,7 @@ holds reviews only). Reviews are the rows of ``analytics.source``; the other sou
 
 Manifest counts (they reconcile): ``read`` = rows of the input; ``rejected`` = reviews breaking a review rule
 (``missing_product``, ``missing_category``, ``bad_star_rating``), written to
-``rejected/job=analytics/source=<source>/month=<run month>/``; ``written`` = the rest (every row feeds the
+``rejected/job=analytics/source=<source>/run_id=<run>/``; ``written`` = the rest (every row feeds the
 tables it belongs to). ``extra.tables`` has the rows of every table.
 """
 from __future__ import annotations
