@@ -232,8 +232,8 @@ class Quarter:
     def check_warehouse_mirrors_lake(self, cycle: schedule.Cycle) -> None:
         body = manifest(self.base, "load_warehouse", cycle.run_ids()["load_warehouse"])
         wh = body["extra"]["warehouse"]
-        self.loaded_months |= set(wh["predictions"]["month"])
-        self.loaded_days |= {str(d) for d in wh["user_subjects"]["as_of"]}
+        self.loaded_months |= set(wh["predictions"]["slice"]["month"])
+        self.loaded_days |= {str(d) for d in wh["user_subjects"]["slice"]["as_of"]}
         months = sorted(self.loaded_months)
         lake = self.spark.read.parquet(str(self.base / "predictions" / "topics")).where(F.col("month").isin(months))
         table = warehouse_df(self.spark, self.cfg, "predictions").where(F.col("month").isin(months))
