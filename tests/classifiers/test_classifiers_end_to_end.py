@@ -13,7 +13,7 @@ import pytest
 
 from vocspark import config
 from vocspark.config import ConfigError
-from vocspark.jobs import compare_models, evaluate, generate_demo_data, infer_classifier, ingest, preprocess
+from vocspark.jobs import compare_models, evaluate, infer_classifier
 from vocspark.jobs import promote, train_classifier
 from vocspark.models.registry import ModelRegistry, RegistryError, VersionExistsError
 
@@ -24,15 +24,9 @@ FAST = ["features.kind=tfidf", "features.tfidf.ngram=1", "tuning.method=none", "
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory, spark):
-    base = tmp_path_factory.mktemp("classifiers")
-    cfg = cfg_for(base)
-    generate_demo_data.run(spark, cfg, argparse.Namespace(
-        reviews=0, tweets=1000, comments=0, seed=5, malformed_fraction=0.01, duplicate_fraction=0.01,
-        start_date="2021-01-01", months=2, out=None, truth=None, workers=1, run_id=None))
-    ingest.run(spark, cfg, argparse.Namespace(sources="tweets", run_id=None))
-    preprocess.run(spark, cfg, argparse.Namespace(sources=None, months=None, run_id=None))
-    return base
+def base(demo_base):
+    """The shared generated demo base (tests/conftest.py: 1,000 tweets over 3 months), this module's copy."""
+    return demo_base
 
 
 def cfg_for(base: Path) -> config.Config:
@@ -77,7 +71,7 @@ def test_train_infer_evaluate_compare(spark, base):
     infer_classifier.run(spark, cfg, ns(model="needs_support", version=None, run_id="i1"))
     out_dir = base / "predictions" / "needs_support"
     first = pd.read_parquet(out_dir).sort_values("doc_id").reset_index(drop=True)
-    assert sorted(p.name for p in out_dir.iterdir() if p.is_dir()) == ["month=2021-01", "month=2021-02"]
+    assert sorted(p.name for p in out_dir.iterdir() if p.is_dir()) == ["month=2021-01", "month=2021-02", "month=2021-03"]
     docs = spark.read.parquet(str(base / "documents_clean")).where("source = 'tweets'").count()
     assert len(first) == docs and first["doc_id"].is_unique
     scored = first[first["reason"].isna()]

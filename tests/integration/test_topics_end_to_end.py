@@ -15,7 +15,7 @@ from pyspark.sql import functions as F
 
 from vocspark import config, io
 from vocspark.demo import topic_quality
-from vocspark.jobs import generate_demo_data, infer_topics, ingest, preprocess, train_topics, user_mode
+from vocspark.jobs import infer_topics, train_topics, user_mode
 from vocspark.models import topic_mapping, topics
 from vocspark.models.registry import ModelRegistry, VersionExistsError
 from vocspark.models.topic_mapping import MappingVersionError
@@ -29,15 +29,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def topic_base(tmp_path_factory, spark):
-    base = tmp_path_factory.mktemp("topics")
-    cfg = cfg_for(base)
-    generate_demo_data.run(spark, cfg, argparse.Namespace(
-        reviews=0, tweets=0, comments=2500, seed=11, malformed_fraction=0.01, duplicate_fraction=0.01,
-        start_date="2021-01-01", months=3, out=None, truth=None, workers=1, run_id=None))
-    ingest.run(spark, cfg, argparse.Namespace(sources="instagram", run_id=None))
-    preprocess.run(spark, cfg, argparse.Namespace(sources=None, months=None, run_id=None))
-    return base
+def topic_base(demo_base):
+    """The shared generated demo base (tests/conftest.py: 2,500 comments over 3 months, seed 11), this module's copy."""
+    return demo_base
 
 
 def cfg_for(base: Path) -> config.Config:
