@@ -85,3 +85,19 @@ def test_topic_gate_refuses_another_version_or_no_mapping():
     assert not other.passed and "not instagram v2" in other.reasons[0]
     missing = P.topic_gate("instagram", "v2", 2, None, problem="conf/topics/instagram.yaml not found")
     assert not missing.passed and missing.reasons == ["conf/topics/instagram.yaml not found"]
+
+
+def test_a_challenger_with_a_new_label_is_judged_on_the_champions_labels(spark):
+    from vocspark.models.comparison import on_labels
+
+    df = spark.createDataFrame(
+        [("a", [0.1, 0.5, 0.4]), ("b", [0.7, 0.2, 0.1]), ("c", [0.0, 1.0, 0.0])],
+        "doc_id string, _probs array<double>",
+    )
+    # challenger labels [x, new, y]; champion's [y, x]: "new" is dropped, the rest renormalised and reordered
+    got = {r["doc_id"]: r for r in on_labels(df, ["x", "new", "y"], ["y", "x"]).collect()}
+    expected = {"a": ([0.8, 0.2], 0), "b": ([0.125, 0.875], 1), "c": ([0.5, 0.5], 0)}  # c: a tie -> lower index
+    for doc_id, (probs, pred) in expected.items():
+        assert got[doc_id]["_probs"] == pytest.approx(probs, abs=1e-9)
+        assert got[doc_id]["pred_idx"] == pred
+        assert got[doc_id]["probability"] == pytest.approx(max(probs), abs=1e-9)

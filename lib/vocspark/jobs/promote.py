@@ -96,6 +96,10 @@ def judge_classifier(spark: SparkSession, cfg: Config, run: JobRun, registry: Mo
     if champion_version is None:
         return promotion.first_classifier_gate(name, version, candidate.metadata.get("metrics"), rule), {}
     champion = D.classifier_version(registry, name, champion_version)
+    try:
+        comparison.check_comparable(champion, candidate)
+    except comparison.LabelsDifferError as exc:  # a decision (the champion stays), not a fault
+        return promotion.GateResult(name, version, False, promotion.describe(rule), [str(exc)]), {}
     scratch = io.Manifest(JOB, run.run_id)  # the holdout's counts are documents, not candidate models
     result = comparison.compare(spark, cfg, run, champion, candidate, manifest=scratch)
     holdout = {"documents": result["holdout"]["documents"], "report": result["report"],

@@ -37,15 +37,41 @@ from vocspark.models.registry import ModelVersion
 METRICS = ("accuracy", "macro_f1", "weighted_f1", "roc_auc", "pr_auc")
 
 
+class LabelsDifferError(ConfigError):
+    """The challenger lacks a label of the champion (or another positive label): no common holdout rule."""
+
+
+def on_labels(scored_df: DataFrame, labels: list[str], names: list[str]) -> DataFrame:
+    """A challenger's scores (``_probs`` by its own ``labels``) restated on the champion's label map ``names``
+    (a subset of ``labels``, maybe reordered): the probabilities of ``names``, renormalised to sum 1, and the
+    prediction = the most probable of them (ties: the lower index, as everywhere). A challenger that knows a new
+    label is so judged on the labels the holdout has."""
+    order = [labels.index(n) for n in names]
+    restricted = F.array(*[F.col("_probs")[i] for i in order])
+    total = F.aggregate(restricted, F.lit(0.0), lambda acc, x: acc + x)
+    probs = F.transform(restricted, lambda x: F.when(total > 0, x / total).otherwise(F.lit(1.0 / len(names))))
+    best = F.array_sort(F.transform(F.col("_probs"), lambda p, i: F.struct((-p).alias("neg"), i.alias("idx"))))[0]
+    return (
+        scored_df.withColumn("_probs", probs)
+        .withColumns({"pred_idx": best["idx"].cast("int"), "probability": -best["neg"]})
+    )
+
+
 def check_comparable(champion: ModelVersion, challenger: ModelVersion) -> None:
-    """Fail naming both versions when they cannot be compared (same version, different labels)."""
+    """Fail naming both versions when they cannot be compared: the same version, or a challenger that lacks a
+    label of the champion. A challenger with MORE labels (a new product category, say) is compared on the
+    champion's labels: the holdout keeps documents labelled with one of them, and a challenger prediction of a
+    new label counts as wrong."""
     va, vb, meta_a, meta_b = champion.version, challenger.version, champion.metadata, challenger.metadata
     if va == vb:
         raise ConfigError(f"compare: champion and challenger are both version {va} of `{champion.name}`: "
                           "nothing to compare (train a new candidate or pass --challenger)")
-    if sorted(meta_a["labels"]) != sorted(meta_b["labels"]) or meta_a.get("positive_label") != meta_b.get("positive_label"):
-        raise ConfigError(f"compare: versions {va} and {vb} of `{champion.name}` have different labels "
-                          f"({meta_a['labels']} vs {meta_b['labels']})")
+    missing = sorted(set(meta_a["labels"]) - set(meta_b["labels"]))
+    if missing or meta_a.get("positive_label") != meta_b.get("positive_label"):
+        raise LabelsDifferError(
+            f"compare: version {vb} of `{champion.name}` cannot be compared with {va}: "
+            + (f"it lacks the champion's labels {missing}" if missing else
+               f"positive label {meta_b.get('positive_label')!r} vs {meta_a.get('positive_label')!r}"))
 
 
 def compare(spark: SparkSession, cfg, run, champion: ModelVersion, challenger: ModelVersion, *,
@@ -73,11 +99,7 @@ def compare(spark: SparkSession, cfg, run, champion: ModelVersion, challenger: M
         # the challenger's label order may differ: score with its own map, then re-index by the champion's
         scored_b = C.score(PipelineModel.load(challenger.uri), data_df, meta_b["labels"], 1)
         if meta_b["labels"] != names:
-            order = [meta_b["labels"].index(n) for n in names]
-            scored_b = scored_b.withColumns({
-                "_probs": F.array(*[F.col("_probs")[i] for i in order]),
-                "pred_idx": F.array_position(F.array(*[F.lit(n) for n in names]), F.col("prediction")).cast("int") - 1,
-            })
+            scored_b = scored_b.transform(on_labels, meta_b["labels"], names)
         scored_b = scored_b.persist(StorageLevel.MEMORY_AND_DISK)
         ecfg = ccfg["evaluation"]
         report_a = E.evaluate(scored_a, names, ecfg, binary)
