@@ -50,3 +50,21 @@ def test_a_bad_workflow_property_fails_naming_it(glue):
     glue.props = {"as_of": "June 7th"}
     with pytest.raises(workflow.WorkflowError, match="run property `as_of`"):
         args_mod.parse(_parser(), ["--JOB_NAME", "j", "--WORKFLOW_NAME", "w", "--WORKFLOW_RUN_ID", "r"])
+
+
+def test_month_before_is_the_last_complete_month_of_a_run_on_the_first():
+    assert args_mod.month_before("2021-03-01") == "2021-02"
+    assert args_mod.month_before("2021-01-01") == "2020-12"
+    assert args_mod.month_before("2021-03-15") == "2021-03"
+    with pytest.raises(Exception, match="--as-of: `2021-13-01`"):
+        args_mod.month_before("2021-13-01")
+
+
+def test_a_scheduled_classifier_retrain_trains_on_the_twelve_months_before_its_as_of():
+    from vocspark.jobs import train_classifier
+
+    opts = train_classifier.Options(model="m", as_of="2021-03-01")
+    assert train_classifier.training_months(opts) == args_mod.month_range("2021-02", 12)
+    assert train_classifier.training_months(train_classifier.Options(model="m")) is None
+    explicit = train_classifier.Options(model="m", as_of="2021-03-01", until="2020-06", train_months=2)
+    assert train_classifier.training_months(explicit) == ["2020-05", "2020-06"]

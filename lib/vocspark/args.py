@@ -212,6 +212,16 @@ def month_range(until: str, months: int) -> list[str]:
     return out[::-1]
 
 
+def month_before(as_of: str) -> str:
+    """The month (yyyy-MM) of the day before ``as_of`` (yyyy-MM-dd): the last complete month of a run on the 1st,
+    the last training month of a scheduled retrain."""
+    try:
+        day = dt.date.fromisoformat(str(as_of))
+    except ValueError:
+        raise config_mod.ConfigError(f"--as-of: `{as_of}` is not a date yyyy-MM-dd") from None
+    return (day - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
 def selected_months(args: argparse.Namespace) -> list[str] | None:
     """The months ``args`` selects (``--months`` or ``--last-days``/``--as-of``), None for all; bad values fail
     naming the option."""

@@ -52,6 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--months", default=None, help="comma-separated months yyyy-MM (default: all)")
     parser.add_argument("--until", default=None, help="last month yyyy-MM (with --train-months)")
     parser.add_argument("--train-months", type=int, default=None, help="number of months up to --until")
+    parser.add_argument("--as-of", default=None, help="scheduled retrain day yyyy-MM-dd: --until defaults to the "
+                        "month before it (date-exact reruns)")
     parser.add_argument("--version", default=None, help="model version (default: the run id)")
     parser.add_argument("--cset", dest="cset", action="append", default=[], metavar="KEY=VALUE",
                         help="override a classifier config key, e.g. --cset features.kind=word2vec (repeatable)")
@@ -64,6 +66,7 @@ class Options(runtime.Options):
     months: str | None = None
     until: str | None = None
     train_months: int | None = None
+    as_of: str | None = None
     version: str | None = None
     cset: tuple[str, ...] = ()
 
@@ -72,11 +75,13 @@ class Options(runtime.Options):
 
 
 def training_months(options: Options) -> list[str] | None:
-    """``--months`` (validated), else ``--until`` + ``--train-months`` (default 12), else None (every month)."""
+    """``--months`` (validated), else ``--until`` (default with ``--as-of``: the month before it) +
+    ``--train-months`` (default 12), else None (every month)."""
     if options.months:
         return args_mod.selected_months(options)
-    if options.until:
-        return args_mod.month_range(options.until, options.train_months or 12)
+    until = options.until or (args_mod.month_before(options.as_of) if options.as_of else None)
+    if until:
+        return args_mod.month_range(until, options.train_months or 12)
     return None
 
 

@@ -37,6 +37,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from vocspark import args as args_mod
 from vocspark import io, runtime
 from vocspark.args import month_range
 from vocspark.config import Config
@@ -53,12 +54,15 @@ FIRST_VERSION_REASON = "first trained version: nothing to compare against"
 class Options(runtime.Options):
     model: str | None = None
     until: str | None = None
+    as_of: str | None = None
     version: str | None = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="topic model name from config `topics` (default: the first)")
-    parser.add_argument("--until", default=None, help="last training month yyyy-MM (default: latest present)")
+    parser.add_argument("--until", default=None, help="last training month yyyy-MM (default: the month before "
+                        "--as-of, else the latest present)")
+    parser.add_argument("--as-of", default=None, help="scheduled retrain day yyyy-MM-dd (date-exact reruns)")
     parser.add_argument("--version", default=None, help="new model version (default: a new unique id); versions "
                         "are immutable")
 
@@ -87,7 +91,8 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace | Options) ->
         version = options.version or run.run_id
         uri = registry.begin_version(name, version)  # an existing version fails here, before any Spark work
         with run.step("read") as step:
-            sentences_df, months = training_sentences(spark, cfg, tcfg, options.until)
+            until = options.until or (args_mod.month_before(options.as_of) if options.as_of else None)
+            sentences_df, months = training_sentences(spark, cfg, tcfg, until)
             has_tokens = F.size(F.col("tokens")) > 0
             train_df = sentences_df.where(has_tokens).persist(StorageLevel.MEMORY_AND_DISK)
             counts = sentences_df.select(has_tokens.alias("has_tokens")).groupBy("has_tokens").count().collect()
