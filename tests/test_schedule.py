@@ -18,7 +18,7 @@ def test_weekly_sequence_follows_the_triggers_with_their_arguments():
                                       "load_warehouse"]
     args = {s.job: dict(zip(s.args[::2], s.args[1::2])) for s in steps}
     assert args["ingest"] == {"--last-days": D.LAST_DAYS}
-    assert args["infer_topics"] == {"--model": "insta", "--mapping": "/art/conf/topics/insta.yaml", "--last-days": "7"}
+    assert args["infer_topics"] == {"--model": "insta", "--mapping": "/art/conf/topics/insta.yaml", "--last-days": "14"}
     assert args["user_mode"] == {}
 
 

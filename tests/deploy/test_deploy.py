@@ -169,10 +169,10 @@ def test_deployer_creates_every_job_workflow_and_trigger(glue_cfg, aws_env, monk
             (j, "SUCCEEDED", "EQUALS") for j in watched]
         assert t["Predicate"]["Logical"] == ("AND" if len(watched) > 1 else "ANY")
         assert [a["JobName"] for a in t["Actions"]] == started
-    assert start["Actions"][0]["Arguments"] == {"--last-days": "7"}  # ingest: the months the last 7 days touch
-    assert trigger("weekly-preprocess")["Actions"][0]["Arguments"] == {"--last-days": "7"}
-    assert trigger("weekly-infer")["Actions"][0]["Arguments"] == {"--last-days": "7"}
-    assert trigger("weekly-load")["Actions"][0]["Arguments"] == {"--last-days": "7"}
+    assert start["Actions"][0]["Arguments"] == {"--last-days": "14"}  # ingest: the months the last 14 days touch
+    assert trigger("weekly-preprocess")["Actions"][0]["Arguments"] == {"--last-days": "14"}
+    assert trigger("weekly-infer")["Actions"][0]["Arguments"] == {"--last-days": "14"}
+    assert trigger("weekly-load")["Actions"][0]["Arguments"] == {"--last-days": "14"}
     monthly = trigger("monthly-start")
     assert (monthly["Schedule"], monthly["WorkflowName"]) == ("cron(0 3 1 * ? *)", "vocspark-monthly-training")
     assert [a["JobName"] for a in monthly["Actions"]] == ["vocspark-preprocess-monthly"]

@@ -10,8 +10,10 @@ Workflows (all times UTC):
 
 - weekly inference: SCHEDULED (``deploy.glue.weekly_schedule``) -> ingest; then CONDITIONAL triggers on
   SUCCEEDED: ingest -> preprocess -> infer_topics + infer_classifier (both) -> user_mode -> load_warehouse.
-  ingest, preprocess, infer_topics, infer_classifier and load_warehouse work on the whole months the last 7
-  days touch (``--last-days 7``); user_mode and load_warehouse's subjects are as of the run day.
+  ingest, preprocess, infer_topics, infer_classifier and load_warehouse work on the whole months the last 14
+  days touch (``--last-days 14``: a week's data plus a week of late deliveries, so a record delivered up to 7 days
+  after its month ended is still written and scored by the weekly run); user_mode and load_warehouse's subjects
+  are as of the run day.
 - monthly training: SCHEDULED (``deploy.glue.monthly_schedule``) -> preprocess-monthly (its own Glue job running
   jobs/preprocess.py, so a monthly run overlapping a weekly one cannot fail it on the job's one concurrent run)
   -> train_topics + train_classifier (both write a candidate) -> promote (when both SUCCEEDED: each candidate
@@ -46,7 +48,7 @@ GLUE_PYTHON_MODULES = (f"spark-nlp=={jars.SPARK_NLP_VERSION}", "matplotlib==3.9.
 EMR_PY_FILES_MODULES = ("snowballstemmer==3.1.1",)
 PACKAGE_KEY = "python/vocspark.zip"  # the package zip (spark-submit.sh builds dist/vocspark-<version>.zip)
 DEPS_KEY = "python/vocspark-deps.zip"  # EMR_PY_FILES_MODULES as installed (deploy's build_deps_zip)
-LAST_DAYS = "7"
+LAST_DAYS = "14"  # one week of data + one week of late deliveries (see the module docstring)
 ALERT_STATES = ("FAILED", "TIMEOUT", "STOPPED")  # Glue job run states that notify (SUCCEEDED does not)
 
 
