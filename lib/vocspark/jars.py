@@ -9,6 +9,10 @@ exclusions with ``spark.jars.excludes``); Glue jobs get the fetched jars uploade
 Versions follow the Spark that Glue 5.1 and EMR 7 run (3.5.6, Scala 2.12, Hadoop 3.3.4):
 hadoop-aws must equal pyspark's Hadoop version, and aws-java-sdk-bundle is the one hadoop-aws 3.3.4 was built
 with (1.12.262).
+
+``python -m vocspark.jars audit`` (in ``make lint``) fails when a jar of this list is on
+``conf/known-vulnerable-jars.txt`` (``group:artifact:version CVE-...`` per line, kept by hand: pip-audit and
+OSV-style services are not reachable from the build machines).
 """
 from __future__ import annotations
 
@@ -56,11 +60,39 @@ JARS: tuple[Artifact, ...] = (
     Artifact("com.johnsnowlabs.nlp", "spark-nlp_2.12", SPARK_NLP_VERSION, SPARK_NLP_EXCLUSIONS),
     Artifact("org.apache.hadoop", "hadoop-aws", HADOOP_VERSION),
     Artifact("com.amazonaws", "aws-java-sdk-bundle", "1.12.262"),
-    Artifact("org.postgresql", "postgresql", "42.7.4"),
+    Artifact("org.postgresql", "postgresql", "42.7.14"),
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CACHE = Path(os.environ.get("VOCSPARK_JAR_CACHE", ROOT / ".cache" / "jars"))
+KNOWN_VULNERABLE = ROOT / "conf" / "known-vulnerable-jars.txt"
+
+
+def read_known_vulnerable(path: Path = KNOWN_VULNERABLE) -> dict[str, tuple[str, ...]]:
+    """``group:artifact:version`` -> its CVE ids, from the list file (``#`` starts a comment). A line that is not
+    ``group:artifact:version CVE-...`` fails naming the file and line: a typo must not hide a version."""
+    found: dict[str, tuple[str, ...]] = {}
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        coordinate, cves = words[0], words[1:]
+        if coordinate.count(":") != 2 or not all(coordinate.split(":")) or not cves or not all(
+            c.upper().startswith(("CVE-", "GHSA-")) for c in cves
+        ):
+            raise ValueError(f"{path}:{number}: expected `group:artifact:version CVE-...`, got {line.strip()!r}")
+        found[coordinate] = found.get(coordinate, ()) + tuple(cves)
+    return found
+
+
+def audit(artifacts: tuple[Artifact, ...] = JARS, path: Path = KNOWN_VULNERABLE) -> list[str]:
+    """One line per configured jar whose exact version is on the known-vulnerable list (empty: all clear)."""
+    known = read_known_vulnerable(path)
+    return [
+        f"{a.coordinate}: {' '.join(known[a.coordinate])} (listed in {path})"
+        for a in artifacts
+        if a.coordinate in known
+    ]
 
 
 def packages_arg() -> str:
@@ -135,9 +167,17 @@ def fetch(cache: Path = DEFAULT_CACHE, quiet: bool = True) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vocspark.jars", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["fetch", "list", "packages", "excludes", "pom"])
+    parser.add_argument("command", choices=["fetch", "list", "packages", "excludes", "pom", "audit"])
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument("--known-vulnerable", type=Path, default=KNOWN_VULNERABLE, help="list file for `audit`")
     args = parser.parse_args(argv)
+    if args.command == "audit":
+        findings = audit(JARS, args.known_vulnerable)
+        for finding in findings:
+            print(f"known-vulnerable jar: {finding}", file=sys.stderr)
+        if not findings:
+            print(f"{len(JARS)} jars, none on {args.known_vulnerable}")
+        return 1 if findings else 0
     if args.command == "fetch":
         jars = fetch(args.cache)
         print(f"{len(jars)} jars in {jar_dir(args.cache)}")
