@@ -51,3 +51,44 @@ def test_local_jvms_get_the_vector_module_and_spark_ml_uses_simd_blas(spark):
     assert "--add-modules=jdk.incubator.vector" in (ROOT / "spark-submit.sh").read_text()
     blas = spark.sparkContext._jvm.dev.ludovic.netlib.blas.BLAS.getInstance().getClass().getSimpleName()
     assert blas == "VectorBLAS"
+
+
+TIMESTAMP_CONF = {
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
+    "spark.sql.parquet.int96RebaseModeInWrite": "CORRECTED",
+    "spark.sql.parquet.datetimeRebaseModeInRead": "CORRECTED",
+    "spark.sql.parquet.int96RebaseModeInRead": "CORRECTED",
+}
+
+
+def test_every_profile_writes_parquet_timestamps_as_micros_without_rebase():
+    for name in ("local.yaml", "emr.yaml", "glue.yaml"):
+        conf = session.session_conf(config.load(ROOT / "conf" / name, check_paths=False))
+        assert {k: conf[k] for k in TIMESTAMP_CONF} == TIMESTAMP_CONF, name
+
+
+def test_a_record_dated_1899_is_written_as_int64_timestamp_micros(spark, tmp_path):
+    """INT96 before 1900-01-01 aborts a Spark 3.5 write (rebase); TIMESTAMP_MICROS + CORRECTED stores it as is."""
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+    from pyspark.sql import functions as F
+
+    for key, value in TIMESTAMP_CONF.items():  # the tests' session (conftest) carries the same settings
+        assert spark.conf.get(key) == value
+    texts = {"old": "1899-12-31 23:59:59.123456", "new": "2021-05-01 00:00:00", "none": None}
+    source_df = spark.createDataFrame(list(texts.items()), "doc_id string, text string").select(
+        "doc_id", F.to_timestamp("text").alias("created_at")  # session time zone: UTC
+    )
+    out = tmp_path / "ts"
+    source_df.coalesce(1).write.parquet(str(out))
+    files = sorted(out.glob("*.parquet"))
+    column = pq.ParquetFile(files[0]).schema.column(1)
+    assert column.physical_type == "INT64"
+    assert column.logical_type.type == "TIMESTAMP" and '"timeUnit":"microseconds"' in column.logical_type.to_json().replace(" ", "")
+    as_text = F.date_format("created_at", "yyyy-MM-dd HH:mm:ss.SSSSSS")
+    back = {r["doc_id"]: r["t"] for r in spark.read.parquet(str(out)).select("doc_id", as_text.alias("t")).collect()}
+    assert back == {"old": "1899-12-31 23:59:59.123456", "new": "2021-05-01 00:00:00.000000", "none": None}
+    table = pq.read_table(files[0]).to_pydict()  # other readers see the same instant (UTC-adjusted micros)
+    assert table["created_at"][table["doc_id"].index("old")].replace(tzinfo=None) == dt.datetime(1899, 12, 31, 23, 59, 59, 123456)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections.abc
 import copy
 import dataclasses
+import datetime as dt
 import functools
 import os
 import types
@@ -135,6 +136,19 @@ def _fraction(value: Any) -> str | None:
     return None if 0 <= value <= 1 else "must be between 0 and 1"
 
 
+def _iso_date(value: Any) -> str | None:
+    """A calendar date ``yyyy-MM-dd`` (YAML reads an unquoted one as a date; a date-time is refused)."""
+    if isinstance(value, dt.datetime):
+        return f"must be a date yyyy-MM-dd, got {value!r}"
+    if isinstance(value, dt.date):
+        return None
+    try:
+        dt.date.fromisoformat(str(value))
+    except ValueError:
+        return f"must be a date yyyy-MM-dd, got {value!r}"
+    return None if len(str(value)) == 10 else f"must be a date yyyy-MM-dd, got {value!r}"
+
+
 LANGS = ("en", "pt", "es")
 SOURCE_KINDS = ("amazon_reviews_tsv", "twitter_firehose_json", "instagram_csv")
 
@@ -146,6 +160,10 @@ SOURCE_SPEC = {
     "marketplaces": Field(list, item_type=str),  # amazon: keep these marketplaces (None = all)
     "keywords": Field(list, item_type=str),  # tweets: keep tweets mentioning any keyword (None = all)
     "enabled": Field(bool, default=True),
+    # plausibility window of a record's date (else rejected `implausible_date`): from `valid_from` (UTC midnight)
+    # to the run's "now" (end of its --as-of day, else its UTC start time) plus `max_future_days`, both inclusive
+    "valid_from": Field((str, dt.date), default="2000-01-01", check=_iso_date),
+    "max_future_days": Field(int, default=1, check=_non_negative),
 }
 
 TOPICS_SPEC = {
@@ -344,6 +362,8 @@ class SourceConfig:
     marketplaces: tuple[str, ...] | None  # amazon: keep these marketplaces (None = all)
     keywords: tuple[str, ...] | None  # tweets: keep tweets mentioning any keyword (None = all)
     enabled: bool
+    valid_from: str | dt.date  # earliest plausible record date (yyyy-MM-dd; YAML may give a date)
+    max_future_days: int  # latest plausible record date: the run's "now" plus this many days
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], name: str = "source", origin: str = "config") -> "SourceConfig":

@@ -42,6 +42,16 @@ BASE_CONF: dict[str, str] = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.parquet.compression.codec": "snappy",
     "spark.sql.legacy.timeParserPolicy": "CORRECTED",
+    **{
+        # Parquet timestamps as INT64 TIMESTAMP(MICROS) (not INT96, which Spark refuses to write before 1900 and
+        # other readers treat as legacy), stored and read in the proleptic Gregorian calendar as they are, with
+        # no Julian rebase (CORRECTED). The same keys exist in Spark 3.5 and 4.x.
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+        "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
+        "spark.sql.parquet.int96RebaseModeInWrite": "CORRECTED",
+        "spark.sql.parquet.datetimeRebaseModeInRead": "CORRECTED",
+        "spark.sql.parquet.int96RebaseModeInRead": "CORRECTED",
+    },
     # S3A: credentials from the default AWS provider chain, never from config.
     "spark.hadoop.fs.s3a.aws.credentials.provider": "com.amazonaws.auth.DefaultAWSCredentialsProviderChain",
 }

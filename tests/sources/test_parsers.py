@@ -16,6 +16,7 @@ from vocspark.sources.common import keyword_pattern
 from vocspark.sources.ids import hashed_doc_id, hashed_doc_id_py
 
 HEADER = "\t".join(amazon.COLUMNS)
+NOW = dt.datetime(2021, 6, 10, tzinfo=dt.timezone.utc)  # the run's reference time (after every date used here)
 
 
 def tsv_line(**overrides) -> str:
@@ -48,7 +49,7 @@ def write_bytes(path: Path, data: bytes) -> Path:
 def test_amazon_good_record_is_typed(spark, tmp_path):
     write_bytes(tmp_path / "a.tsv", (HEADER + "\n" + tsv_line() + "\n").encode())
     row = amazon.parse(spark, str(tmp_path), "amazon_reviews",
-        src("amazon_reviews_tsv", lang="en", marketplaces=["US"])).collect()
+        src("amazon_reviews_tsv", lang="en", marketplaces=["US"]), NOW).collect()
     assert len(row) == 1
     r = row[0]
     assert r[io.OUTCOME] is None
@@ -76,7 +77,7 @@ def test_amazon_rules(spark, tmp_path):
     body = (HEADER + "\n" + "\n".join(lines.values()) + "\n\n").encode()
     bad_utf8 = tsv_line(review_id="utf8").encode().replace(b"Love", b"Lo\xff\xfeve")
     write_bytes(tmp_path / "x.tsv", body + bad_utf8 + b"\n")
-    df = amazon.parse(spark, str(tmp_path), "amazon_reviews", src("amazon_reviews_tsv", lang="en", marketplaces=["US"]))
+    df = amazon.parse(spark, str(tmp_path), "amazon_reviews", src("amazon_reviews_tsv", lang="en", marketplaces=["US"]), NOW)
     got = {
         (r["doc_id"] if r["doc_id"] else r["raw"][:12]): r[io.OUTCOME]
         for r in df.select("doc_id", "raw", io.OUTCOME).collect()
@@ -97,7 +98,7 @@ def test_amazon_rules(spark, tmp_path):
 
 def test_amazon_no_marketplace_rule_keeps_all(spark, tmp_path):
     write_bytes(tmp_path / "a.tsv", (tsv_line(marketplace="DE") + "\n").encode())
-    df = amazon.parse(spark, str(tmp_path), "amazon_reviews", src("amazon_reviews_tsv", lang="en", marketplaces=None))
+    df = amazon.parse(spark, str(tmp_path), "amazon_reviews", src("amazon_reviews_tsv", lang="en", marketplaces=None), NOW)
     assert [r[io.OUTCOME] for r in df.collect()] == [None]
 
 
@@ -116,7 +117,7 @@ def test_tweets_good_record_and_delivery_hour(spark, tmp_path):
     path = tmp_path / "2021" / "05" / "01" / "12" / "voc-tweets-1-2021-05-01-12-00-00-abc"
     write_bytes(path, (tweet() + "\n").encode())
     rows = twitter.parse(spark, str(tmp_path), "tweets",
-        src("twitter_firehose_json", langs=["es", "en"], keywords=["pedido"])).collect()
+        src("twitter_firehose_json", langs=["es", "en"], keywords=["pedido"]), NOW).collect()
     assert len(rows) == 1
     r = rows[0]
     assert r[io.OUTCOME] is None
@@ -147,7 +148,7 @@ def test_tweets_rules(spark, tmp_path):
     data = ("\n".join(records) + "\n").encode() + bad_utf8 + b"\n"
     write_bytes(tmp_path / "2021/05/01/12/f1", data)
     df = twitter.parse(spark, str(tmp_path), "tweets",
-        src("twitter_firehose_json", langs=["es", "en"], keywords=["pedido", "tienda"]))
+        src("twitter_firehose_json", langs=["es", "en"], keywords=["pedido", "tienda"]), NOW)
     got = {(r["doc_id"] or r["raw"][:20]): r[io.OUTCOME] for r in df.select("doc_id", "raw", io.OUTCOME).collect()}
     assert got["ok"] is None and got["nomillis"] is None and got["hashtag"] is None
     assert got['{"id": "trunc", "tex'] == "rejected:malformed_json"
@@ -180,7 +181,7 @@ def test_instagram_multiline_quoted_and_doc_id(spark, tmp_path):
     text = 'Adorei, "muito" bom!\nChegou rápido 😍'
     csv_text = CSV_HEADER + '2021-05-01 10:00:00,ana,https://www.instagram.com/p/abc/,"Adorei, ""muito"" bom!\nChegou rápido 😍"\n'
     write_bytes(tmp_path / "comments_2021-05.csv", csv_text.encode())
-    rows = instagram.parse(spark, str(tmp_path), "instagram", src("instagram_csv", lang="pt")).collect()
+    rows = instagram.parse(spark, str(tmp_path), "instagram", src("instagram_csv", lang="pt"), NOW).collect()
     assert len(rows) == 1
     r = rows[0]
     assert r[io.OUTCOME] is None
@@ -201,7 +202,7 @@ def test_instagram_rules(spark, tmp_path):
     ]
     data = (CSV_HEADER + "\n".join(rows) + "\n").encode() + "2021-05-01 10:00:06,utf8,https://x/p/1/,ol".encode() + b"\xff\xfe" + b"a\n"
     write_bytes(tmp_path / "c.csv", data)
-    df = instagram.parse(spark, str(tmp_path), "instagram", src("instagram_csv", lang="pt"))
+    df = instagram.parse(spark, str(tmp_path), "instagram", src("instagram_csv", lang="pt"), NOW)
     got = {r["user_id"] or r["raw"][:30]: (r[io.OUTCOME], r["raw"]) for r in df.collect()}
     assert got["ok"][0] is None
     assert got["quote"][0] == "rejected:broken_quoting"

@@ -71,7 +71,7 @@ from vocspark import args as args_mod
 from vocspark import io, ledger, runtime, schemas
 from vocspark.config import Config, ConfigError, Settings
 from vocspark.runtime import JobRun
-from vocspark.sources import amazon, instagram, twitter
+from vocspark.sources import amazon, common, instagram, twitter
 
 log = logging.getLogger(__name__)
 JOB = "ingest"
@@ -188,7 +188,9 @@ def _staged_schema() -> T.StructType:
     return T.StructType(nullable + [T.StructField("raw", T.StringType()), T.StructField(io.OUTCOME, T.StringType())])
 
 
-def parse_files(spark: SparkSession, settings: Settings, files_by_source: dict[str, list[str]], is_new: bool) -> DataFrame:
+def parse_files(
+    spark: SparkSession, settings: Settings, files_by_source: dict[str, list[str]], is_new: bool, now: dt.datetime
+) -> DataFrame:
     """The parsed records of the given files (Hadoop paths) per source, with ``_from_new_file``; an empty frame of
     the staged schema when there is no file."""
     frames = []
@@ -196,7 +198,7 @@ def parse_files(spark: SparkSession, settings: Settings, files_by_source: dict[s
         if not paths:
             continue
         src = settings.sources[name]
-        parsed_df = PARSERS[src.kind](spark, list(paths), name, src)
+        parsed_df = PARSERS[src.kind](spark, list(paths), name, src, now)  # now: date plausibility (sources.common)
         frames.append(schemas.conform(parsed_df, _staged_schema()))
     if not frames:
         frames.append(spark.createDataFrame([], _staged_schema()))
@@ -318,7 +320,8 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace | Options) ->
             }
             step.rows = sum(len(p.new) for p in plans.values())
 
-        new_df = parse_files(spark, settings, {n: [f.path for f in p.new] for n, p in plans.items()}, True)
+        now = common.reference_time(options.as_of, dt.datetime.fromisoformat(manifest.started_at))
+        new_df = parse_files(spark, settings, {n: [f.path for f in p.new] for n, p in plans.items()}, True, now)
         new_df = new_df.persist(StorageLevel.MEMORY_AND_DISK)
         staged_df = None
         try:
@@ -329,7 +332,9 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace | Options) ->
                     choose_months(plan, new_months, selection, reprocess)
                 step.rows = sum(len(p.months) for p in plans.values())
 
-            reread_df = parse_files(spark, settings, {n: [f.path for f, _ in p.reread] for n, p in plans.items()}, False)
+            reread_df = parse_files(
+                spark, settings, {n: [f.path for f, _ in p.reread] for n, p in plans.items()}, False, now
+            )
             months_by_source = {n: p.months for n, p in plans.items()}
             staged_df = stage(new_df.unionByName(reread_df), settings, months_by_source)
             staged_df = staged_df.persist(StorageLevel.MEMORY_AND_DISK)

@@ -10,6 +10,7 @@ invalid_utf8          rejected   the line holds bytes that are not UTF-8
 column_count          rejected   not exactly 15 tab-separated fields (e.g. a broken quote split the line)
 missing_id            rejected   blank review_id
 bad_date              rejected   review_date is not a real ``yyyy-MM-dd`` date
+implausible_date      rejected   review_date outside the source's window (:func:`~.common.plausible_window`)
 bad_number            rejected   star_rating not an integer 1..5, or votes not non-negative integers
 missing_text          rejected   blank review_body
 marketplace           filtered   marketplace not in ``sources.<name>.marketplaces`` (when set)
@@ -20,6 +21,7 @@ Header lines (one per file) are not records and are not counted; empty lines are
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Sequence
 
 from pyspark.sql import DataFrame, SparkSession
@@ -27,7 +29,7 @@ from pyspark.sql import functions as F
 
 from vocspark import io
 from vocspark.config import SourceConfig
-from vocspark.sources.common import has_invalid_utf8, is_blank, read_lines
+from vocspark.sources.common import has_invalid_utf8, is_blank, is_implausible, plausible_window, read_lines
 
 COLUMNS = (
     "marketplace", "customer_id", "review_id", "product_id", "product_parent", "product_title",
@@ -57,9 +59,14 @@ def split_fields(lines_df: DataFrame) -> DataFrame:
     )
 
 
-def to_documents(fields_df: DataFrame, source: str, lang: str, marketplaces: Sequence[str] | None) -> DataFrame:
-    """Typed ``documents`` columns plus ``_outcome`` from the split fields."""
+def to_documents(
+    fields_df: DataFrame, source: str, lang: str, marketplaces: Sequence[str] | None,
+    window: tuple[dt.datetime, dt.datetime],
+) -> DataFrame:
+    """Typed ``documents`` columns plus ``_outcome`` from the split fields; ``window``: the (earliest, latest)
+    plausible ``created_at`` (the review date at UTC midnight), inclusive."""
     review_date = F.to_date(F.col("review_date"), "yyyy-MM-dd")
+    created_at = F.to_timestamp(review_date)
     is_date_text = F.coalesce(F.col("review_date").rlike(r"^\d{4}-\d{2}-\d{2}$"), F.lit(False))
     star = _int_or_null("star_rating")
     bad_number = (
@@ -79,6 +86,7 @@ def to_documents(fields_df: DataFrame, source: str, lang: str, marketplaces: Seq
         (F.col("n_fields") != len(COLUMNS), io.reject("column_count")),
         (is_blank(F.col("review_id")), io.reject("missing_id")),
         (~is_date_text | review_date.isNull(), io.reject("bad_date")),
+        (is_implausible(created_at, window), io.reject("implausible_date")),
         (bad_number, io.reject("bad_number")),
         (is_blank(F.col("review_body")), io.reject("missing_text")),
         (wrong_market, io.filtered("marketplace")),
@@ -87,7 +95,7 @@ def to_documents(fields_df: DataFrame, source: str, lang: str, marketplaces: Seq
         F.lit(source).alias("source"),
         F.trim(F.col("review_id")).alias("doc_id"),
         F.trim(F.col("customer_id")).alias("user_id"),
-        F.to_timestamp(review_date).alias("created_at"),
+        created_at.alias("created_at"),
         F.lit(lang).alias("lang"),
         F.col("review_body").alias("text"),
         F.trim(F.col("product_id")).alias("product_id"),
@@ -107,9 +115,12 @@ def to_documents(fields_df: DataFrame, source: str, lang: str, marketplaces: Seq
     )
 
 
-def parse(spark: SparkSession, uri: str | list[str], source: str, src: SourceConfig) -> DataFrame:
-    """``uri``: the source folder, or the list of files to read."""
+def parse(spark: SparkSession, uri: str | list[str], source: str, src: SourceConfig, now: dt.datetime) -> DataFrame:
+    """``uri``: the source folder, or the list of files to read; ``now``: the run's reference time
+    (:func:`~vocspark.sources.common.reference_time`)."""
     lines_df = read_lines(spark, uri)
     is_header = F.col("raw").startswith(HEADER_PREFIX)
     records_df = lines_df.where(~is_header)
-    return to_documents(split_fields(records_df), source, src.lang or "en", src.marketplaces)
+    return to_documents(
+        split_fields(records_df), source, src.lang or "en", src.marketplaces, plausible_window(src, now)
+    )

@@ -14,6 +14,7 @@ column_count       rejected   more or fewer than 4 fields (e.g. unquoted commas 
 broken_quoting     rejected   a quoted field with stray unescaped quotes (the parser keeps the field's
                               opening quote, so the value starts with ``"``)
 bad_date           rejected   ``interaction_date`` not a real ``yyyy-MM-dd HH:mm:ss``
+implausible_date   rejected   ``interaction_date`` outside the source's window (:func:`~.common.plausible_window`)
 missing_text       rejected   blank text
 =================  =========  ==============================================================================
 
@@ -22,13 +23,15 @@ lines then arrive as one ``broken_quoting`` rejected record whose ``raw`` holds 
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from vocspark import io
 from vocspark.config import SourceConfig
-from vocspark.sources.common import has_invalid_utf8, is_blank
+from vocspark.sources.common import has_invalid_utf8, is_blank, is_implausible, plausible_window
 from vocspark.sources.ids import hashed_doc_id
 
 COLUMNS = ("interaction_date", "user_name", "url", "text")
@@ -56,7 +59,8 @@ def read_csv(spark: SparkSession, uri: str | list[str]) -> DataFrame:
     )
 
 
-def to_documents(csv_df: DataFrame, source: str, lang: str) -> DataFrame:
+def to_documents(csv_df: DataFrame, source: str, lang: str, window: tuple[dt.datetime, dt.datetime]) -> DataFrame:
+    """``window``: the (earliest, latest) plausible ``created_at``, inclusive."""
     created_at = F.to_timestamp(F.col("interaction_date"), "yyyy-MM-dd HH:mm:ss")
     raw = F.coalesce(F.col(CORRUPT), F.to_csv(F.struct(*[F.col(c) for c in COLUMNS])))
     any_invalid = F.greatest(*[F.coalesce(has_invalid_utf8(F.col(c)), F.lit(False)) for c in (*COLUMNS, CORRUPT)])
@@ -67,6 +71,7 @@ def to_documents(csv_df: DataFrame, source: str, lang: str) -> DataFrame:
         (F.col(CORRUPT).isNotNull(), io.reject("column_count")),
         (broken_quote, io.reject("broken_quoting")),
         (~is_date_text | created_at.isNull(), io.reject("bad_date")),
+        (is_implausible(created_at, window), io.reject("implausible_date")),
         (is_blank(F.col("text")), io.reject("missing_text")),
     )
     return csv_df.select(
@@ -83,6 +88,7 @@ def to_documents(csv_df: DataFrame, source: str, lang: str) -> DataFrame:
     )
 
 
-def parse(spark: SparkSession, uri: str | list[str], source: str, src: SourceConfig) -> DataFrame:
-    """``uri``: the source folder, or the list of files to read."""
-    return to_documents(read_csv(spark, uri), source, src.lang or "pt")
+def parse(spark: SparkSession, uri: str | list[str], source: str, src: SourceConfig, now: dt.datetime) -> DataFrame:
+    """``uri``: the source folder, or the list of files to read; ``now``: the run's reference time
+    (:func:`~vocspark.sources.common.reference_time`)."""
+    return to_documents(read_csv(spark, uri), source, src.lang or "pt", plausible_window(src, now))

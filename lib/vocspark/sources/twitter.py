@@ -14,6 +14,7 @@ invalid_utf8       rejected   the line holds bytes that are not UTF-8
 malformed_json     rejected   not a JSON object of the expected shape (truncated, wrong types, trailing text)
 missing_id         rejected   no ``id``
 bad_date           rejected   ``created_at`` missing or not ISO-8601 UTC (``2021-05-01T12:34:56.000Z``)
+implausible_date   rejected   ``created_at`` outside the source's window (:func:`~.common.plausible_window`)
 missing_text       rejected   no ``text`` or blank text
 lang               filtered   ``lang`` not in ``sources.<name>.langs``
 keyword            filtered   the text mentions none of ``sources.<name>.keywords`` (when set)
@@ -31,7 +32,9 @@ from pyspark.sql import types as T
 
 from vocspark import io
 from vocspark.config import SourceConfig
-from vocspark.sources.common import has_invalid_utf8, is_blank, mentions_keyword, read_lines
+from vocspark.sources.common import (
+    has_invalid_utf8, is_blank, is_implausible, mentions_keyword, plausible_window, read_lines,
+)
 
 CORRUPT = "_corrupt_record"
 METRICS = ("retweet_count", "reply_count", "like_count", "quote_count")
@@ -77,7 +80,11 @@ def delivery_date(uri: str) -> dt.date | None:
         return None
 
 
-def to_documents(lines_df: DataFrame, source: str, langs: Sequence[str], keywords: Sequence[str] | None) -> DataFrame:
+def to_documents(
+    lines_df: DataFrame, source: str, langs: Sequence[str], keywords: Sequence[str] | None,
+    window: tuple[dt.datetime, dt.datetime],
+) -> DataFrame:
+    """``window``: the (earliest, latest) plausible ``created_at``, inclusive."""
     parsed_df = lines_df.select(
         "raw", "source_file", F.from_json(F.col("raw"), TWEET_SCHEMA, JSON_OPTIONS).alias("j")
     )
@@ -90,6 +97,7 @@ def to_documents(lines_df: DataFrame, source: str, langs: Sequence[str], keyword
         (~is_json_object, io.reject("malformed_json")),
         (is_blank(F.col("j.id")), io.reject("missing_id")),
         (created_at.isNull(), io.reject("bad_date")),
+        (is_implausible(created_at, window), io.reject("implausible_date")),
         (is_blank(text), io.reject("missing_text")),
         (~F.coalesce(F.col("j.lang").isin(list(langs)), F.lit(False)), io.filtered("lang")),
         (~mentions_keyword(text, keywords) if keywords else F.lit(False), io.filtered("keyword")),
@@ -109,6 +117,7 @@ def to_documents(lines_df: DataFrame, source: str, langs: Sequence[str], keyword
     )
 
 
-def parse(spark: SparkSession, uri: str | list[str], source: str, src: SourceConfig) -> DataFrame:
-    """``uri``: the source folder, or the list of files to read."""
-    return to_documents(read_lines(spark, uri), source, src.langs, src.keywords)
+def parse(spark: SparkSession, uri: str | list[str], source: str, src: SourceConfig, now: dt.datetime) -> DataFrame:
+    """``uri``: the source folder, or the list of files to read; ``now``: the run's reference time
+    (:func:`~vocspark.sources.common.reference_time`)."""
+    return to_documents(read_lines(spark, uri), source, src.langs, src.keywords, plausible_window(src, now))
