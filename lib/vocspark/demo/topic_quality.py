@@ -34,7 +34,7 @@ from vocspark.config import Config
 from vocspark.demo.truth import mapping_from_truth, sentence_truth
 from vocspark.models import topics
 from vocspark.models.registry import CANDIDATE, ModelRegistry
-from vocspark.models.topic_mapping import DEFAULT_CATEGORIES, parse_mapping
+from vocspark.models.topic_mapping import DEFAULT_CATEGORIES, UNASSIGNED, parse_mapping
 from vocspark.models.topic_stages import CommentVote
 from vocspark.session import build_session
 
@@ -51,7 +51,7 @@ def with_doc_columns(df: DataFrame) -> DataFrame:
 
 
 def planted_quality(spark: SparkSession, truth_uri: str, name: str, version: str, clustered_df: DataFrame,
-                    sizes: dict[int, int]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+                    sizes: dict[int, int], k: int | None = None) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """(quality, demo mapping dict) of a clustering ``clustered_df`` (doc_id, sentence_idx, cluster; any other
     comment columns) with training ``sizes`` per cluster; None when there is no planted truth."""
     truth_df = sentence_truth(spark, truth_uri)
@@ -62,7 +62,7 @@ def planted_quality(spark: SparkSession, truth_uri: str, name: str, version: str
     quality = topics.contingency_quality([(r["cluster"], r["subject"], r["count"]) for r in table])  # k x subjects
     quality["matched_sentences"] = quality.pop("n")
 
-    mapping_dict = mapping_from_truth(clustered_df, truth_df, name, version, list(DEFAULT_CATEGORIES))
+    mapping_dict = mapping_from_truth(clustered_df, truth_df, name, version, list(DEFAULT_CATEGORIES), k=k)
     mapping = parse_mapping(mapping_dict, origin="demo mapping")
     labelling = PipelineModel(stages=topics.labelling_stages(mapping, sizes, name, version))
     predicted_df = labelling.transform(with_doc_columns(clustered_df))
@@ -87,7 +87,7 @@ def planted_quality(spark: SparkSession, truth_uri: str, name: str, version: str
     comments = int(scored["comments"] or 0)
     quality["comment_label_accuracy"] = round(int(scored["correct"] or 0) / comments, 6) if comments else None
     quality["comments_scored"] = comments
-    quality["labelled_clusters"] = sum(1 for v in mapping.clusters.values() if v is not None)
+    quality["labelled_clusters"] = sum(1 for v in mapping.clusters.values() if v not in (None, UNASSIGNED))
     return quality, mapping_dict
 
 
@@ -112,7 +112,8 @@ def evaluate(spark: SparkSession, cfg: Config, name: str, version: str | None = 
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
     sizes = {int(c): int(n) for c, n in model.metadata["cluster_sizes"].items()}
-    result = planted_quality(spark, truth_uri or cfg.uri("truth"), name, model.version, clustered_df, sizes)
+    result = planted_quality(spark, truth_uri or cfg.uri("truth"), name, model.version, clustered_df, sizes,
+                             k=int(model.metadata["k"]))
     clustered_df.unpersist()
     if result is None:
         return None

@@ -16,6 +16,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from vocspark import io
+from vocspark.models.topic_mapping import UNASSIGNED
 
 GENERAL = "general"  # subject of a sentence that is a general remark (no planted subject)
 
@@ -51,11 +52,13 @@ def sentence_truth(spark: SparkSession, truth_uri: str, source: str = "instagram
 
 def mapping_from_truth(
     clustered_df: DataFrame, sentence_truth_df: DataFrame, model: str, version: str,
-    categories: list[str], min_share: float = 0.5,
+    categories: list[str], min_share: float = 0.5, k: int | None = None,
 ) -> dict[str, Any]:
     """A mapping dict (see :mod:`vocspark.models.topic_mapping`) labelling each cluster with the majority planted
-    label of its sentences when that label holds at least ``min_share`` of them; other clusters stay unlabelled.
-    Ties: the label alphabetically. Only k x labels rows reach the driver."""
+    label of its sentences when that label holds at least ``min_share`` of them; the generator plays the analyst
+    who looked at every cluster, so the others are marked ``unassigned`` (and with ``k``, so is every cluster of
+    the model that no planted sentence reached). Ties: the label alphabetically. Only k x labels rows reach the
+    driver."""
     counts_df = (
         clustered_df.where(F.col("cluster").isNotNull())
         .join(sentence_truth_df, ["doc_id", "sentence_idx"])
@@ -76,7 +79,10 @@ def mapping_from_truth(
             labels[row["label"]] = {"subject": row["subject"], "category": row["category"]}
             clusters[int(row["cluster"])] = row["label"]
         else:
-            clusters[int(row["cluster"])] = None
+            clusters[int(row["cluster"])] = UNASSIGNED
+    for cluster in range(k or 0):
+        clusters.setdefault(cluster, UNASSIGNED)
+    clusters = dict(sorted(clusters.items()))
     return {
         "model": model,
         "model_version": version,
