@@ -28,6 +28,8 @@ from urllib.parse import urlparse
 
 import yaml
 
+from vocspark import secrets
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REMOTE_SCHEMES = ("s3", "s3a", "s3n", "hdfs", "gs", "abfs", "abfss")
 
@@ -231,7 +233,8 @@ SPEC: dict[str, Any] = {
     # JDBC warehouse (Redshift / PostgreSQL). The password is never in config: it comes from the environment
     # variable `password_env` or from the Secrets Manager secret `secret_id` (JSON with username/password).
     "warehouse": {
-        "url": Field(str, check=lambda v: None if v.startswith("jdbc:") and "password" not in v.lower()
+        # no password in any form (password=, PWD=, pwd=, user:secret@host: vocspark.secrets.has_password)
+        "url": Field(str, check=lambda v: None if v.startswith("jdbc:") and not secrets.has_password(v)
                      else "must be a jdbc: URL without a password"),
         "driver": Field(str, default="org.postgresql.Driver"),
         "user": Field(str),  # default: the secret's `username`, else $VOCSPARK_WAREHOUSE_USER

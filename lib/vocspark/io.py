@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from vocspark import __version__, schemas
+from vocspark import __version__, schemas, secrets
 
 log = logging.getLogger(__name__)
 
@@ -309,8 +309,9 @@ class Manifest:
             "started_at": self.started_at,
             "ended_at": ended.isoformat(),
             "seconds": round(time.monotonic() - self._t0, 3),
-            "args": self.args,
-            "inputs": self.inputs,
+            # a URL or argument may carry a password (user:secret@, ?password=, ;PWD=): never written as is
+            "args": secrets.redact_values(self.args),
+            "inputs": secrets.redact_values(self.inputs),
             "outputs": self.outputs,
             "counts": {
                 "read": self.read,
@@ -319,7 +320,7 @@ class Manifest:
                 "filtered": dict(sorted(self.filtered.items())),
             },
             "reconciled": self.reconciled,
-            "extra": self.extra,
+            "extra": secrets.redact_values(self.extra),
             "versions": versions(spark),
         }
 

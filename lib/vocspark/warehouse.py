@@ -49,6 +49,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from vocspark import schemas
+from vocspark import secrets as secrets_mod
 
 log = logging.getLogger(__name__)
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -248,12 +249,9 @@ class Connection:
 
 
 def redact(text: str, secrets: Sequence[str]) -> str:
-    """``text`` with every secret (and any ``password=...`` pair) replaced by ``***``."""
-    out = str(text)
-    for secret in secrets:
-        if secret:
-            out = out.replace(secret, "***")
-    return re.sub(r"(?i)(password[\"']?\s*[=:]\s*[\"']?)[^\s,;&\"')]+", r"\1***", out)
+    """``text`` with every secret, password pair (``password=``, ``PWD=``, ``pwd=``, any case) and URL user-info
+    secret replaced by ``***``: :func:`vocspark.secrets.redact`, the one redaction function."""
+    return secrets_mod.redact(text, secrets)
 
 
 def secret_from_secrets_manager(secret_id: str, region: str | None = None) -> dict[str, Any]:

@@ -438,6 +438,34 @@ def test_wrong_password_and_missing_secret_fail_without_leaking(spark, cfg, tmp_
     assert wrong not in (manifests / "bad.json").read_text()
 
 
+def test_a_failing_load_against_a_bad_host_leaks_the_password_nowhere(spark, tmp_base, monkeypatch, caplog, capfd):
+    """The password from $VOCSPARK_WAREHOUSE_PASSWORD, a load that cannot connect: the error, the failed run's
+    manifest, the captured log and stdout/stderr hold no trace of it (issue 13, secrets)."""
+    write_inputs(spark, tmp_base, PREDICTIONS_1[:1], SUBJECTS_1[:1], [])
+    monkeypatch.setenv("VOCSPARK_WAREHOUSE_PASSWORD", PASSWORD)
+    bad_cfg = config.resolve(
+        {"profile": "local", "base_uri": str(tmp_base), "sources": {},
+         "warehouse": {"url": f"jdbc:postgresql://127.0.0.1:{_free_port()}/voc?connectTimeout=5&loginTimeout=5",
+                       "user": "voc", "write_partitions": 1}},
+        root=tmp_base,
+    )
+    # INFO: vocspark's own lines (at DEBUG, py4j logs every gateway command, JDBC properties included)
+    caplog.set_level(logging.INFO)
+    with pytest.raises(warehouse.WarehouseError) as err:
+        job.run(spark, bad_cfg, args(run_id="badhost"))
+    assert "127.0.0.1" in str(err.value) and PASSWORD not in str(err.value) and PASSWORD not in repr(err.value)
+    manifests = list((tmp_base / "manifests" / "load_warehouse").glob("*.json"))
+    assert [m.name for m in manifests] == ["badhost.json"]
+    manifest = json.loads(manifests[0].read_text())
+    assert manifest["extra"]["status"] == "failed" and "127.0.0.1" in manifest["extra"]["error"]
+    outputs = [manifests[0].read_text(), caplog.text, *capfd.readouterr()]
+    assert caplog.text  # the run logged something
+    for text in outputs:
+        assert PASSWORD not in text
+    leaked = [str(f) for f in tmp_base.rglob("*") if f.is_file() and PASSWORD.encode() in f.read_bytes()]
+    assert leaked == []
+
+
 def test_missing_input_is_named(spark, cfg, tmp_base):
     with pytest.raises(io.MissingInputError, match=rf"predictions\.topics.*{tmp_base}/predictions/topics"):
         job.run(spark, cfg, args(run_id="missing", tables="predictions"))
