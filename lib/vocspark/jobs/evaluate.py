@@ -8,7 +8,7 @@ default being the training months); ``--dataset all`` keeps every labelled docum
 PNG plots (see :mod:`vocspark.models.evaluation`).
 
 Manifest: read = documents in scope; written = documents scored; filtered: lang, no_label, no_tokens,
-label_not_in_model, not_in_holdout; rejected: conflicting_labels, unknown_label.
+label_not_in_model, not_in_holdout, no_split (predefined split); rejected: conflicting_labels, unknown_label.
 """
 from __future__ import annotations
 

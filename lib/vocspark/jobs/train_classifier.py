@@ -4,7 +4,9 @@
    default every month) and the labels (a documents column or a labels dataset keyed by doc_id; see
    :func:`vocspark.models.classifiers.labelled_examples`). Rejected documents (conflicting or unknown labels) go
    to ``rejected/job=train_classifier/``.
-2. Splits train / validation / test (stratified random or by time), rebalances the training split
+2. Splits train / validation / test (stratified random, by time, or predefined: ``split.method`` column, the
+   labels dataset's or documents_clean's split column; documents without a valid value are filtered as
+   ``no_split``), rebalances the training split
    (class weights or resampling to the target ratio), fits and tunes the pipeline (features + model).
 3. Saves, through :class:`vocspark.models.registry.ModelRegistry`, the self-contained PipelineModel (the fitted
    pipeline + the scoring stages of :mod:`vocspark.models.classifier_stages`, so ``PipelineModel.load(uri)``
@@ -17,7 +19,8 @@
    version is only the candidate (compare it with ``compare_models``; promote with the registry).
 
 Manifest ``manifests/train_classifier/<run_id>.json`` (a unique run id, not the version): read = documents of
-the sources and months; written = labelled documents used (all splits); filtered: lang, no_label, no_tokens;
+the sources and months; written = labelled documents used (all splits); filtered: lang, no_label, no_split,
+no_tokens;
 rejected: conflicting_labels, unknown_label.
 """
 from __future__ import annotations
@@ -108,7 +111,7 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace | Options) ->
             names = C.label_names(ccfg, present)
             data_df = (
                 kept_df.transform(C.with_label_index, names)
-                .select("source", "doc_id", "month", "lang", "tokens", C.LABEL_COL, C.LABEL_IDX)
+                .select(C.example_columns(ccfg["split"]["method"] == "column"))
                 .transform(C.with_split, ccfg["split"])
                 .persist(StorageLevel.MEMORY_AND_DISK)
             )
@@ -133,6 +136,9 @@ def run(spark: SparkSession, cfg: Config, args: argparse.Namespace | Options) ->
                 weight = F.create_map(*[x for k, w in weights.items() for x in (F.lit(k), F.lit(float(w)))])
                 validation_df = validation_df.withColumn(C.WEIGHT_COL, weight[F.col(C.LABEL_COL)])
             has_validation = bool(split_counts.get("validation"))
+            if ccfg["tuning"]["method"] == "train_validation_split" and not has_validation:
+                raise ConfigError(f"classifier `{name}`: `tuning.method` train_validation_split needs validation "
+                                  "documents; the split has none")
             fitted, tuning = C.fit(train_df, validation_df if has_validation else None, ccfg, len(names))
             model = C.self_contained(fitted, names, ccfg["infer"]["top_k"], name, version,
                                      ccfg["infer"]["require_known_token"])

@@ -58,13 +58,15 @@ def labels_input(ccfg: dict) -> str:
     return ccfg["labels"]["path"] or f"documents_clean.{ccfg['labels']['column']}"
 
 
-def examples(spark: SparkSession, cfg, ccfg: dict, months: list[str] | None) -> DataFrame:
-    """Labelled examples with ``_outcome`` (all documents in scope, kept or not)."""
+def examples(spark: SparkSession, cfg, ccfg: dict, months: list[str] | None, predefined_split: bool | None = None
+             ) -> DataFrame:
+    """Labelled examples with ``_outcome`` (all documents in scope, kept or not); ``predefined_split``: see
+    :func:`vocspark.models.classifiers.labelled_examples`."""
     docs_df = read_documents(spark, cfg, ccfg["sources"], months)
     if ccfg["labels"]["path"] is None and ccfg["labels"]["column"] not in docs_df.columns:
         raise ConfigError(f"{ccfg['_path']}: `labels.column` {ccfg['labels']['column']!r} is not a documents_clean "
                           "column; set `labels.path` to a labels dataset keyed by doc_id")
-    return C.labelled_examples(docs_df, read_labels(spark, ccfg), ccfg)
+    return C.labelled_examples(docs_df, read_labels(spark, ccfg), ccfg, predefined_split)
 
 
 def reject_and_count(cfg, job: str, run_id: str, ex_df: DataFrame, manifest: io.Manifest) -> None:
@@ -93,16 +95,18 @@ def holdout(
 ) -> DataFrame:
     """The labelled documents to score (label, label_idx, tokens, ...); counts go to ``manifest`` and rejected
     documents to ``rejected/job=<job>/``. Filtered besides the label rules: ``label_not_in_model``,
-    ``not_in_holdout`` (``dataset`` test: not in the test split recomputed by the training rule)."""
-    ex_df = examples(spark, cfg, ccfg, months).persist(StorageLevel.MEMORY_AND_DISK)
+    ``not_in_holdout`` (``dataset`` test: not in the test split recomputed by the training rule; a predefined
+    split (``split.method`` column) is read again from its column, and a document without one is
+    ``filtered:no_split``). ``dataset`` all needs no split (nor the split column)."""
+    use_split = dataset == "test"
+    predefined = use_split and ccfg["split"]["method"] == "column"
+    ex_df = examples(spark, cfg, ccfg, months, predefined).persist(StorageLevel.MEMORY_AND_DISK)
     reject_and_count(cfg, job, run_id, ex_df.where(F.col(io.OUTCOME).isNotNull()), manifest)
     kept_df = ex_df.where(F.col(io.OUTCOME).isNull())
-    data_df = (
-        kept_df.transform(C.with_label_index, names)
-        .select("source", "doc_id", "month", "lang", "tokens", C.LABEL_COL, C.LABEL_IDX)
-        .transform(C.with_split, ccfg["split"])
-    )
-    not_holdout = (F.col(C.SPLIT_COL) != "test") if dataset == "test" else F.lit(False)
+    data_df = kept_df.transform(C.with_label_index, names).select(C.example_columns(predefined))
+    if use_split:
+        data_df = data_df.transform(C.with_split, ccfg["split"])
+    not_holdout = (F.col(C.SPLIT_COL) != "test") if use_split else F.lit(False)
     outcome = io.first_outcome(
         (F.col(C.LABEL_IDX).isNull(), io.filtered("label_not_in_model")),
         (not_holdout, io.filtered("not_in_holdout")),

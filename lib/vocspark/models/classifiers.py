@@ -4,13 +4,17 @@ Pieces, each a function ``DataFrame -> DataFrame`` or a pipeline builder:
 
 - :func:`labelled_examples`: documents + their label (from a documents column or a labels dataset keyed by
   ``doc_id``), with an ``_outcome`` per document (kept, ``filtered:lang|no_label|no_tokens``,
-  ``rejected:conflicting_labels|unknown_label``).
+  ``rejected:conflicting_labels|unknown_label``, and ``filtered:no_split`` with a predefined split).
 - :func:`with_label_index`: label name -> index through the label map (binary: negative 0, positive 1;
   multi-class: names sorted alphabetically).
 - :func:`with_split`: reproducible train / validation / test. ``random``: stratified by label, exactly: within
   each label, documents are ordered by a seeded hash of doc_id (ties by doc_id) and the first ``test`` share goes
   to test, the next ``validation`` share to validation, the rest to train. ``time``: the newest ``test_months``
-  months are test, the ``validation_months`` before them validation, older months train.
+  months are test, the ``validation_months`` before them validation, older months train. ``column``: a
+  predefined split: the value of ``split.column`` (default ``split``) in the labels dataset (when it has the
+  column) or in documents_clean, trimmed, mapped by ``split.values`` (raw value -> train / validation / test;
+  default: the three names themselves); a document whose value is null, unknown, or (labels dataset) not one
+  value over its rows is ``filtered:no_split`` (:func:`labelled_examples`).
 - :func:`rebalance`: ``undersample`` / ``oversample`` (binary) to a target share of the minority class, exactly
   (rows kept or repeated by their hash rank within the class); ``class_weights`` adds ``weight`` =
   n / (classes x n_class).
@@ -56,6 +60,8 @@ log = logging.getLogger(__name__)
 
 OUTCOME = io.OUTCOME
 LABEL_COL, LABEL_IDX, WEIGHT_COL, SPLIT_COL, FEATURES = "label", "label_idx", "weight", "split", "features"
+SPLITS = ("train", "validation", "test")
+SPLIT_RAW = "_split_raw"  # method column: the raw split value of a document (string), until with_split maps it
 BINARY_METRICS = ("areaUnderROC", "areaUnderPR")
 MULTICLASS_METRICS = ("f1", "accuracy", "weightedPrecision", "weightedRecall")
 GRID_KEYS = {
@@ -126,7 +132,9 @@ CLASSIFIER_SPEC = {
         "max_iter": Field(int, default=100, check=_positive),
     },
     "split": {
-        "method": Field(str, default="random", choices=("random", "time")),
+        "method": Field(str, default="random", choices=("random", "time", "column")),
+        "column": Field(str, default="split"),  # method column: in labels.path when it has it, else documents_clean
+        "values": Field(dict, item_type=str),  # method column: raw value -> train|validation|test (default: same)
         "validation": Field(float, default=0.15, check=_fraction),
         "test": Field(float, default=0.15, check=_fraction),
         "test_months": Field(int, default=1, check=_positive),
@@ -219,6 +227,9 @@ def check_config(data: dict, base_uri: str, origin: str = "classifier config") -
     split = ccfg["split"]
     if split["method"] == "random" and split["validation"] + split["test"] >= 1:
         raise ConfigError(f"{origin}: `split.validation` + `split.test` must be < 1")
+    bad_split = sorted(set((split["values"] or {}).values()) - set(SPLITS))
+    if bad_split:
+        raise ConfigError(f"{origin}: `split.values` maps to {bad_split[0]!r}; values must be one of {', '.join(SPLITS)}")
     if ccfg["task"] == "multiclass" and ccfg["imbalance"]["method"] in ("undersample", "oversample"):
         raise ConfigError(f"{origin}: `imbalance.method` {ccfg['imbalance']['method']} needs task binary "
                           "(use class_weights for multiclass)")
@@ -238,16 +249,30 @@ def _raw_key(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def labelled_examples(docs_df: DataFrame, labels_df: DataFrame | None, ccfg: dict) -> DataFrame:
+def labelled_examples(docs_df: DataFrame, labels_df: DataFrame | None, ccfg: dict,
+                      predefined_split: bool | None = None) -> DataFrame:
     """``docs_df`` (documents_clean of the classifier's sources) + ``label`` (string) + ``_outcome``.
 
     The label is ``labels.column`` of ``labels_df`` joined on doc_id, or of ``docs_df`` itself; a raw value is
     turned into a string (booleans as ``true``/``false``) and renamed by ``labels.values`` when given. First
     rule that holds: ``filtered:lang`` (language not in ``langs``), ``rejected:conflicting_labels`` (the labels
     dataset gives the document more than one distinct label), ``filtered:no_label`` (none), ``rejected:
-    unknown_label`` (a value ``labels.values`` does not name), ``filtered:no_tokens`` (empty after cleaning).
+    unknown_label`` (a value ``labels.values`` does not name), ``filtered:no_split`` (predefined split: no
+    train / validation / test value, see :func:`split_of`), ``filtered:no_tokens`` (empty after cleaning).
+
+    ``predefined_split`` (default: ``split.method`` is ``column``) adds ``_split_raw``: the document's
+    ``split.column`` from the labels dataset when it has that column (its rows' one distinct non-null value; null
+    when they disagree), else from ``docs_df``.
     """
     lcfg = ccfg["labels"]
+    split_cfg = ccfg["split"]
+    if predefined_split is None:
+        predefined_split = split_cfg["method"] == "column"
+    split_name = split_cfg.get("column") or "split"
+    split_in_labels = predefined_split and labels_df is not None and split_name in labels_df.columns
+    if predefined_split and not split_in_labels and split_name not in docs_df.columns:
+        raise ConfigError(f"{ccfg.get('_path', 'classifier config')}: `split.column` {split_name!r} is neither a "
+                          "column of the labels dataset nor of documents_clean")
     if labels_df is None:
         with_raw = docs_df.withColumn("_raw_labels", F.array(F.col(lcfg["column"]).cast("string")))
     else:
@@ -256,12 +281,19 @@ def labelled_examples(docs_df: DataFrame, labels_df: DataFrame | None, ccfg: dic
                 raise ConfigError(f"`labels.{key}` {lcfg[key]!r} is not a column of the labels dataset "
                                   f"{lcfg['path']} (have: {', '.join(labels_df.columns)})")
         raw = F.col(lcfg["column"]).cast("string")
+        raw_split = F.col(split_name).cast("string") if split_in_labels else F.lit(None).cast("string")
         per_doc = (
-            labels_df.select(F.col(lcfg["id_column"]).cast("string").alias("doc_id"), raw.alias("_raw"))
+            labels_df.select(F.col(lcfg["id_column"]).cast("string").alias("doc_id"), raw.alias("_raw"),
+                             raw_split.alias("_split"))
             .where(F.col("_raw").isNotNull())
-            .groupBy("doc_id").agg(F.array_sort(F.collect_set("_raw")).alias("_raw_labels"))
+            .groupBy("doc_id").agg(F.array_sort(F.collect_set("_raw")).alias("_raw_labels"),
+                                   F.collect_set("_split").alias("_splits"))
         )
+        one_split = F.when(F.size("_splits") == 1, F.col("_splits").getItem(0))  # none or disagreeing -> null
+        per_doc = (per_doc.withColumn(SPLIT_RAW, one_split) if split_in_labels else per_doc).drop("_splits")
         with_raw = docs_df.join(per_doc, "doc_id", "left")
+    if predefined_split and not split_in_labels:
+        with_raw = with_raw.withColumn(SPLIT_RAW, F.col(split_name).cast("string"))
     raw_label = F.col("_raw_labels").getItem(0)
     if lcfg["values"]:
         mapping = F.create_map(*[x for k, v in lcfg["values"].items() for x in (F.lit(_raw_key(k)), F.lit(v))])
@@ -278,6 +310,7 @@ def labelled_examples(docs_df: DataFrame, labels_df: DataFrame | None, ccfg: dic
         (conflicting, io.reject("conflicting_labels")),
         (no_label, io.filtered("no_label")),
         (label.isNull(), io.reject("unknown_label")),
+        (split_of(F.col(SPLIT_RAW), split_cfg).isNull() if predefined_split else F.lit(False), io.filtered("no_split")),
         (no_tokens, io.filtered("no_tokens")),
     )
     return with_raw.withColumns({LABEL_COL: label, OUTCOME: outcome, "_raw_label": F.array_join("_raw_labels", "|")})
@@ -311,8 +344,27 @@ def unit_hash(seed: int | str, *cols: str | Column) -> Column:
     return F.pmod(h, F.lit(1 << 31).cast("long")) / F.lit(float(1 << 31))
 
 
+def split_of(raw: Column, split_cfg: dict) -> Column:
+    """Predefined split: train / validation / test for a raw split value (cast to string and trimmed, then mapped
+    by ``split.values``, default the three names themselves); null for null or any other value."""
+    values = split_cfg.get("values") or {s: s for s in SPLITS}
+    mapping = F.create_map(*[x for k, v in values.items() for x in (F.lit(_raw_key(k)), F.lit(v))])
+    return mapping[F.trim(raw.cast("string"))]
+
+
+def example_columns(predefined_split: bool = False) -> list[str]:
+    """The columns of labelled examples that splitting, training and scoring need (+ the raw predefined split)."""
+    base = ["source", "doc_id", "month", "lang", "tokens", LABEL_COL, LABEL_IDX]
+    return base + [SPLIT_RAW] if predefined_split else base
+
+
 def with_split(df: DataFrame, split_cfg: dict) -> DataFrame:
-    """Adds ``split`` (train / validation / test); see the module docstring for the rules."""
+    """Adds ``split`` (train / validation / test); see the module docstring for the rules. Method ``column``
+    maps ``_split_raw`` (:func:`labelled_examples`) when present, else ``split.column`` of ``df``; a row without a
+    valid value gets a null split (:func:`labelled_examples` has filtered it as ``no_split`` already)."""
+    if split_cfg["method"] == "column":
+        raw = F.col(SPLIT_RAW) if SPLIT_RAW in df.columns else F.col(split_cfg.get("column") or "split")
+        return df.withColumn(SPLIT_COL, split_of(raw, split_cfg)).drop(SPLIT_RAW)
     if split_cfg["method"] == "time":
         months = sorted(r["month"] for r in df.select("month").distinct().collect())  # months: small
         test = set(months[-split_cfg["test_months"]:])
