@@ -2,7 +2,7 @@
 #   make demo   install everything, fetch the jars, generate the demo data, run every job on it
 #   make test   install everything, fetch the jars, check the import contracts, run the whole suite (CI: .ci/run)
 #   make test-fast   the unit tier: import contracts + every test not marked integration (no servers, no demo data)
-#   make lint   check the import contracts of .importlinter (layers, independent jobs, demo only in the demo job)
+#   make lint   import contracts of .importlinter (layers, independent jobs, demo only in the demo job) + jar CVE audit
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV ?= .venv
@@ -75,6 +75,7 @@ demo: jars system-deps
 # lint-imports finds vocspark through the editable install (lib/ on the path; PYTHONPATH=lib says so explicitly).
 lint: install
 	PYTHONPATH=lib $(VENV)/bin/lint-imports --no-cache --no-logo .importlinter
+	$(PY) -m vocspark.jars audit
 
 test-fast: jars lint
 	$(PY) -m pytest -m "not integration" --durations=25 $(PYTEST_ARGS)
