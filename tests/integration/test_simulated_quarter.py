@@ -344,7 +344,8 @@ def test_a_simulated_quarter_keeps_every_invariant(spark, small_plans, postgres,
         quarter.check_champions()
         timings.append((workflow, str(day), round(time.monotonic() - t_cycle, 1)))
         log.warning("quarter: %s %s done in %.1fs", workflow, day, timings[-1][2])
-    assert week == 13 and not deliveries, sorted(deliveries)
+    # every delivery up to the last cycle was made; only records dated after it (arriving after the quarter) remain
+    assert week == 13 and all(k >= week for k in deliveries), sorted(deliveries)
     assert len(set(topic_versions)) == 3
 
     # rerunning the last weekly cycle with its as-of changes nothing, in the lake or in the warehouse
