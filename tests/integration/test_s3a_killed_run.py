@@ -93,7 +93,8 @@ def test_killed_write_leaves_previous_partitions_and_rerun_completes(spark, s3, 
     assert ingest.run(spark, cfg, argparse.Namespace(sources=None, run_id="before")).written == n
     before = _parquet(s3_keys(client, bucket, "voc/documents/"))
 
-    # The same job in its own process, writing one file per record (a slow write), killed mid-write.
+    # The same job in its own process rebuilding every month (--reprocess all: the ledger already holds every
+    # file), writing one file per record (a slow write), killed mid-write.
     s3a = {f"spark.hadoop.fs.s3a.{k}": v for k, v in {"endpoint": s3_endpoint, **S3A_SETTINGS}.items()}
     slow = {"profile": "local", "base_uri": f"s3a://{bucket}/voc", "sources": sources,
             "spark": {"master": "local[1]", "log_level": "ERROR",
@@ -104,7 +105,7 @@ def test_killed_write_leaves_previous_partitions_and_rerun_completes(spark, s3, 
     slow_path.write_text(yaml.safe_dump(slow))
     env = dict(os.environ, **DUMMY_CREDENTIALS, PYSPARK_PYTHON=sys.executable)
     proc = subprocess.Popen([sys.executable, str(ROOT / "jobs" / "ingest.py"), "--config", str(slow_path),
-                             "--run-id", "killed"], env=env, start_new_session=True,
+                             "--run-id", "killed", "--reprocess", "all"], env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     staged = []
     try:
@@ -127,7 +128,7 @@ def test_killed_write_leaves_previous_partitions_and_rerun_completes(spark, s3, 
     assert s3_keys(client, bucket, "voc/manifests/ingest/killed.json") == []
 
     # the rerun completes the months without duplicates
-    again = ingest.run(spark, cfg, argparse.Namespace(sources=None, run_id="rerun"))
+    again = ingest.run(spark, cfg, argparse.Namespace(sources=None, run_id="rerun", reprocess="all"))
     assert again.written == n and again.reconciled
     rows = spark.read.parquet(documents)
     assert rows.count() == n and rows.select("doc_id").distinct().count() == n
